@@ -1,0 +1,387 @@
+"""Wiring: watcher and scans -> ready queue -> claim -> pipeline workers (processes) -> writer -> unlink.
+
+Threads: the watchdog observer, a scanner, the dispatcher (claims files and feeds the pool), the writer
+(the only code path that writes) and the scheduler (rescans, claim recovery, learning). The main thread
+waits for SIGTERM/SIGINT, then drains: files in flight are finished and committed, or go back to the inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import signal
+import threading
+import time
+from collections import Counter
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from archiver.config import Settings
+from archiver.errors import DatabaseUnavailable
+from archiver.inbox import Claim, Inbox
+from archiver.store.repository import Arrival, Saved, Store
+from archiver.watcher import InboxEventHandler, Readiness, make_observer
+from archiver.worker import Failure, Task, run_task, warm_up
+from archiver.writer import Hooks, Writer
+
+log = logging.getLogger("archiver")
+
+SHUTDOWN_BUDGET = 8.0  # seconds from SIGTERM to exit: DESIGN promises 10
+WORKER_CRASHES_BEFORE_FAILING = 2
+
+
+def worker_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle, not each worker's
+    warm_up()
+
+
+class Daemon:
+    def __init__(self, settings: Settings, *, once: bool = False) -> None:
+        self.settings = settings
+        self.once = once
+        self.stop_event = threading.Event()
+        self.inbox = Inbox(settings.inbox, settings.failed_dir, claim_timeout=settings.claim_timeout)
+        self.ready: queue.Queue[Path] = queue.Queue(maxsize=settings.queue_size)
+        self.readiness = Readiness(self.inbox, settings.settle_seconds, self._enqueue)
+        self.slots = threading.BoundedSemaphore(settings.worker_count * 4)
+        self.learned: dict[str, frozenset[str]] = {}
+        self._lock = threading.Lock()
+        self._queued: set[Path] = set()
+        self._outstanding = 0  # enqueued and not yet finished (stored, failed, released or gone)
+        self._in_flight = 0  # in the pool, result not yet handed to the writer
+        self._scan_lock = threading.Lock()
+        self._scans_running = 0
+        self._crashes: Counter[str] = Counter()
+        self._pool: ProcessPoolExecutor | None = None
+        self._writer: Writer[Claim] | None = None
+        self.stats: Counter[str] = Counter()
+
+    # ------------------------------------------------------------------ life
+
+    def run(self) -> int:
+        self._install_signal_handlers()
+        store = self._connect()
+        if store is None:
+            return 0
+        self.inbox.open()
+        self.inbox.recover_claims()
+        self.learned = store.learned_blocks()
+        self._pool = self._new_pool()
+        writer: Writer[Claim] = Writer(
+            store,
+            Hooks(self._stored, self._failed, self._released),
+            batch_size=self.settings.batch_size,
+            batch_seconds=self.settings.batch_seconds,
+            retry_max_seconds=self.settings.retry_max_seconds,
+            in_flight=lambda: self._in_flight,
+        )
+        self._writer = writer
+        writer.start()
+        observer = None
+        if not self.once:
+            handler = InboxEventHandler(self.inbox, self.readiness, polling=self.settings.polling, rescan=self.rescan)
+            observer = make_observer(self.inbox, handler, polling=self.settings.polling)
+            observer.start()
+            _OverflowListener.install(lambda: self.rescan(self.inbox.root))
+        dispatcher = threading.Thread(target=self._dispatch_loop, name="archiver-dispatcher", daemon=True)
+        dispatcher.start()
+        scheduler = None if self.once else self._start_scheduler(store)
+        self.rescan(self.inbox.root)
+        log.info(
+            "archiver running: inbox %s, database %s, %d worker(s)%s",
+            self.inbox.root,
+            store.engine.url.render_as_string(hide_password=True),
+            self.settings.worker_count,
+            ", once" if self.once else "",
+        )
+        while not self.stop_event.wait(0.1):
+            if self.once and self._idle():
+                break
+        self._shutdown(store, observer, scheduler, dispatcher, writer)
+        return 0
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("received %s: finishing the files in flight", signal.Signals(signum).name)
+            self.stop_event.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    def _connect(self) -> Store | None:
+        """Open and upgrade the database, waiting (with backoff) while it is unreachable."""
+        delay = 0.5
+        warned = False
+        while not self.stop_event.is_set():
+            store = Store(self.settings.database_url)
+            try:
+                store.upgrade()
+                return store
+            except DatabaseUnavailable as exc:
+                store.close()
+                if not warned:
+                    log.warning("%s; retrying until it answers", exc)
+                    warned = True
+                self.stop_event.wait(delay)
+                delay = min(delay * 2, self.settings.retry_max_seconds)
+        return None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.settings.worker_count,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=worker_init,
+        )
+
+    def _start_scheduler(self, store: Store) -> Any:
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        scheduler = BackgroundScheduler(daemon=True)
+        common: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        scheduler.add_job(
+            self.rescan, "interval", args=[self.inbox.root], seconds=self.settings.rescan_interval, **common
+        )
+        claims_every = max(1.0, min(30.0, self.settings.claim_timeout / 3))
+        scheduler.add_job(self._tend_claims, "interval", seconds=claims_every, **common)
+        scheduler.add_job(self._learn, "interval", args=[store], seconds=self.settings.learn_interval, **common)
+        scheduler.start()
+        return scheduler
+
+    def _shutdown(
+        self, store: Store, observer: Any, scheduler: Any, dispatcher: threading.Thread, writer: Writer[Claim]
+    ) -> None:
+        deadline = time.monotonic() + SHUTDOWN_BUDGET
+        self.stop_event.set()
+        if observer is not None:
+            observer.stop()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        dispatcher.join(timeout=2)
+        while self._in_flight and time.monotonic() < deadline - 2:
+            time.sleep(0.05)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            if self._in_flight:  # stuck on a file: it goes back to the inbox, the process goes away
+                for process in list(getattr(self._pool, "_processes", {}).values()):
+                    process.terminate()
+        writer.stop()
+        writer.join(timeout=max(0.5, deadline - time.monotonic()))
+        self.inbox.close()
+        store.close()
+        log.info(
+            "archiver stopped: %d new, %d duplicate(s), %d failed",
+            self.stats["new"],
+            self.stats["duplicate"],
+            self.stats["failed"],
+        )
+
+    # ------------------------------------------------------------------ finding files
+
+    def rescan(self, folder: Path) -> None:
+        """Queue every candidate below `folder`; runs on its own thread so that a full queue blocks nobody."""
+        with self._scan_lock:
+            self._scans_running += 1
+        threading.Thread(target=self._scan, args=(folder,), name="archiver-scan", daemon=True).start()
+
+    def _scan(self, folder: Path) -> None:
+        try:
+            for path in self.inbox.scan(folder):
+                if self.stop_event.is_set():
+                    return
+                self.readiness.watch(path)
+        finally:
+            with self._scan_lock:
+                self._scans_running -= 1
+
+    def _enqueue(self, path: Path) -> None:
+        with self._lock:
+            if path in self._queued:
+                return
+            self._queued.add(path)
+            self._outstanding += 1
+        while not self.stop_event.is_set():
+            try:
+                self.ready.put(path, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+        self._finished()
+
+    def _idle(self) -> bool:
+        with self._lock:
+            outstanding = self._outstanding
+        return outstanding == 0 and self._scans_running == 0 and len(self.readiness) == 0
+
+    def _finished(self) -> None:
+        with self._lock:
+            self._outstanding -= 1
+
+    # ------------------------------------------------------------------ dispatching
+
+    def _dispatch_loop(self) -> None:
+        last_tick = 0.0
+        while not self.stop_event.is_set():
+            now = time.monotonic()
+            if now - last_tick >= 0.1:
+                self.readiness.tick()
+                last_tick = now
+            try:
+                path = self.ready.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            with self._lock:
+                self._queued.discard(path)
+            try:
+                self._dispatch(path)
+            except Exception:
+                log.exception("cannot dispatch %s", path)
+                self._finished()
+
+    def _dispatch(self, path: Path) -> None:
+        while not self.slots.acquire(timeout=0.2):
+            if self.stop_event.is_set():
+                self._finished()
+                return
+        claim = self.inbox.claim(path)
+        if claim is None:
+            self.slots.release()
+            self._finished()
+            return
+        task = Task(
+            claim=claim,
+            max_bytes=self.settings.max_file_bytes,
+            timeout=self.settings.pipeline_timeout,
+            source=claim.source,
+            learned=self.learned.get(claim.source or "", frozenset()),
+            sidecar=self.inbox.sidecar_of(claim),
+        )
+        with self._lock:
+            self._in_flight += 1
+        assert self._pool is not None
+        try:
+            future = self._pool.submit(run_task, task)
+        except (BrokenProcessPool, RuntimeError):
+            self._pool = self._new_pool()
+            future = self._pool.submit(run_task, task)
+        future.add_done_callback(lambda f: self._done(claim, f))
+
+    def _done(self, claim: Claim, future: Future[Arrival | Failure]) -> None:
+        with self._lock:
+            self._in_flight -= 1
+        assert self._writer is not None
+        if future.cancelled():
+            self._released(claim)
+            return
+        try:
+            result = future.result()
+        except BrokenProcessPool:
+            self._crashes[claim.relative] += 1
+            if self._crashes[claim.relative] < WORKER_CRASHES_BEFORE_FAILING and not self.stop_event.is_set():
+                log.warning("a worker process died while processing %s; it goes back to the inbox", claim.relative)
+                self._pool = self._new_pool()
+                self._released(claim)
+                return
+            result = Failure("internal", "a worker process died while processing this file")
+        except Exception as exc:
+            result = Failure("internal", f"unexpected error: {type(exc).__name__}: {exc}"[:300])
+        self._writer.put(claim, result)
+
+    # ------------------------------------------------------------------ writer hooks
+
+    def _stored(self, claim: Claim, arrival: Arrival, saved: Saved) -> None:
+        self.inbox.finish(claim)
+        self.stats[saved.status] += 1
+        if saved.status == "new":
+            near = f", near-duplicate of {saved.near_duplicate_of}" if saved.near_duplicate_of else ""
+            log.info(
+                "ingested %s as document %d%s",
+                claim.relative,
+                saved.document_id,
+                near,
+                extra={"fields": {"event": "ingested", "path": claim.relative, "document_id": saved.document_id}},
+            )
+        elif saved.status == "duplicate":
+            log.info(
+                "ingested %s: duplicate of document %d",
+                claim.relative,
+                saved.document_id,
+                extra={"fields": {"event": "duplicate", "path": claim.relative, "document_id": saved.document_id}},
+            )
+        else:
+            log.info(
+                "%s was already archived (document %d)",
+                claim.relative,
+                saved.document_id,
+                extra={"fields": {"event": "already", "path": claim.relative, "document_id": saved.document_id}},
+            )
+        self._release_slot()
+
+    def _failed(self, claim: Claim, failure: Failure) -> None:
+        try:
+            target = self.inbox.fail(claim, failure.code, failure.reason, traceback_id=failure.traceback_id)
+        except OSError as exc:
+            log.error("cannot move %s to failed/ (%s); it goes back to the inbox", claim.relative, exc.strerror)
+            self.inbox.release(claim)
+            self._release_slot()
+            return
+        self.stats["failed"] += 1
+        log.warning(
+            "failed %s: %s (%s) -> %s",
+            claim.relative,
+            failure.reason,
+            failure.code,
+            target,
+            extra={"fields": {"event": "failed", "path": claim.relative, "code": failure.code}},
+        )
+        self._release_slot()
+
+    def _released(self, claim: Claim) -> None:
+        self.inbox.release(claim)
+        self._release_slot()
+
+    def _release_slot(self) -> None:
+        self.slots.release()
+        self._finished()
+
+    # ------------------------------------------------------------------ periodic jobs
+
+    def _tend_claims(self) -> None:
+        self.inbox.heartbeat()
+        self.inbox.recover_claims()
+
+    def _learn(self, store: Store) -> None:
+        try:
+            with store.job_lock("learn", ttl=self.settings.learn_interval) as mine:
+                if mine:
+                    count = store.refresh_learned(self.settings.learn_min_documents)
+                    log.info("learned boilerplate: %d paragraph(s)", count)
+            self.learned = store.learned_blocks()
+        except Exception as exc:
+            log.warning("learning job failed: %s", exc)
+
+
+class _OverflowListener(logging.Handler):
+    """watchdog reports an inotify queue overflow only in a log line: rescan at once when it does."""
+
+    def __init__(self, on_overflow: Any) -> None:
+        super().__init__(level=logging.WARNING)
+        self.on_overflow = on_overflow
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self.on_overflow()
+
+    @classmethod
+    def install(cls, on_overflow: Any) -> None:
+        logging.getLogger("watchdog.observers.inotify").addHandler(cls(on_overflow))
+        logging.getLogger("watchdog.observers.inotify_buffer").addHandler(cls(on_overflow))

@@ -1,0 +1,71 @@
+"""The pipeline: pure functions, bytes in and a Document out. No I/O, no database."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from archiver.pipeline.boilerplate import classify, join_blocks, split_blocks
+from archiver.pipeline.decode import decode
+from archiver.pipeline.document import Decoded, Document, Metadata, RemovedBlock
+from archiver.pipeline.identity import block_hash, content_hash, sketch
+from archiver.pipeline.metadata import detect_language, extract_metadata
+from archiver.pipeline.normalize import normalize_text
+
+__all__ = ["Decoded", "Document", "Metadata", "RemovedBlock", "clean", "process"]
+
+_WORD = re.compile(r"\w+")
+_OVERRIDABLE = frozenset({"title", "author", "published", "language", "tags", "source"})
+
+
+def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset()) -> Document:
+    """Normalise, strip boilerplate and extract metadata from decoded text."""
+    text = normalize_text(decoded.text)
+    blocks, paragraphs = split_blocks(text)
+    language = detect_language(text)
+    verdicts = classify(blocks, language, learned)
+    kept = [
+        (block, paragraph)
+        for block, paragraph, verdict in zip(blocks, paragraphs, verdicts, strict=True)
+        if verdict.keep
+    ]
+    removed = tuple(
+        RemovedBlock(position, verdict.reason or "boilerplate", block)
+        for position, (block, verdict) in enumerate(zip(blocks, verdicts, strict=True))
+        if not verdict.keep
+    )
+    body = join_blocks([block for block, _ in kept], [paragraph for _, paragraph in kept])
+    return Document(
+        body=body,
+        content_hash=content_hash(body),
+        metadata=extract_metadata(blocks, verdicts, language),
+        word_count=len(_WORD.findall(body)),
+        encoding=decoded.encoding,
+        confidence=decoded.confidence,
+        mojibake_repaired=decoded.mojibake_repaired,
+        removed=removed,
+        block_hashes=tuple(block_hash(block) for block in blocks),
+        sketch=sketch(body),
+    )
+
+
+def process(
+    raw: bytes,
+    *,
+    source: str | None = None,
+    learned: frozenset[str] = frozenset(),
+    overrides: Mapping[str, Any] | None = None,
+) -> Document:
+    """The whole pipeline on one file's bytes. Raises NotText for what is not text.
+
+    `overrides` are sidecar metadata fields (already validated) that win over what the text says.
+    """
+    document = clean(decode(raw), learned=learned)
+    fields = {k: v for k, v in (overrides or {}).items() if k in _OVERRIDABLE}
+    if source is not None and "source" not in fields:
+        fields["source"] = source
+    if not fields:
+        return document
+    return replace(document, metadata=replace(document.metadata, **fields))

@@ -1,0 +1,38 @@
+"""The canonical text: one spelling of the same characters, whatever tool wrote the file.
+
+Quotes, dashes and letters are never changed: only code points that carry no text of their own
+(spacing variants, zero-width and control characters) and line structure.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Exotic spaces that render as a plain space: NBSP, the U+2000 block, narrow NBSP, ideographic...
+_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]+")
+# Zero-width and control characters, except newline (tabs were turned into spaces above).
+_INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028\u2029\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+_RUN_OF_SPACES = re.compile(" {2,}")
+_SPACE_AROUND_NEWLINE = re.compile(" *\n *")
+_BLANK_RUNS = re.compile("\n{3,}")
+
+
+def normalize_text(text: str) -> str:
+    """NFC, LF line ends, plain spaces, no invisible characters, one blank line between paragraphs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = unicodedata.normalize("NFC", text)
+    text = _SPACES.sub(" ", text)
+    text = _INVISIBLE.sub("", text)
+    text = _RUN_OF_SPACES.sub(" ", text)
+    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+    text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip("\n ")
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Blocks separated by blank lines, in order, none empty."""
+    return [block for block in text.split("\n\n") if block.strip()]

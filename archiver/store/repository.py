@@ -1,0 +1,459 @@
+"""Reads and writes of the archive. Batched Core statements: one transaction per batch of arrivals."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import time
+import zlib
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal, cast
+
+from sqlalchemy import Connection, Engine, Select, Table, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from archiver.errors import DatabaseUnavailable, NotFound
+from archiver.pipeline.document import Document as CleanDocument
+from archiver.pipeline.identity import resemblance
+from archiver.store.engine import make_engine, upgrade_schema
+from archiver.store.models import (
+    BlockCount,
+    Document,
+    Ingestion,
+    JobLock,
+    Original,
+    RemovedBlock,
+    SketchValue,
+)
+
+DOCS = cast(Table, Document.__table__)
+INGESTIONS = cast(Table, Ingestion.__table__)
+ORIGINALS = cast(Table, Original.__table__)
+REMOVED = cast(Table, RemovedBlock.__table__)
+BLOCKS = cast(Table, BlockCount.__table__)
+SKETCHES = cast(Table, SketchValue.__table__)
+LOCKS = cast(Table, JobLock.__table__)
+
+NEAR_DUPLICATE_MIN_WORDS = 50
+NEAR_DUPLICATE_MIN_SHARED = 4  # sketch values shared before a pair is compared at all
+NEAR_DUPLICATE_THRESHOLD = 0.6  # estimated Jaccard of word 3-shingles
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A file the pipeline has processed, waiting for the writer: everything one ingestion records."""
+
+    file_name: str
+    folder: str
+    size: int
+    mtime_ns: int
+    raw_sha256: str
+    compressed: bytes
+    document: CleanDocument
+    received_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def idempotency_key(self) -> str:
+        return idempotency_key(self.raw_sha256, self.folder, self.file_name, self.size, self.mtime_ns)
+
+
+def idempotency_key(raw_sha256: str, folder: str, file_name: str, size: int, mtime_ns: int) -> str:
+    """One file as it was dropped: the same bytes under the same relative path, size and mtime."""
+    material = "\0".join((raw_sha256, folder, file_name, str(size), str(mtime_ns)))
+    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def compress(raw: bytes) -> bytes:
+    return zlib.compress(raw, 6)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What happened to one arrival: a new document, a duplicate of one, or an ingestion already on record."""
+
+    status: Literal["new", "duplicate", "already"]
+    document_id: int
+    near_duplicate_of: int | None = None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Lost connections, a database that is down or locked: worth retrying, never a reason to fail a file."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+class Store:
+    """The archive's database. Thread-safe through SQLAlchemy's pool; writes go through save_batch."""
+
+    def __init__(self, url: str, *, upgrade: bool = False) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        if upgrade:
+            self.upgrade()
+
+    def upgrade(self) -> None:
+        try:
+            upgrade_schema(self.engine)
+        except (OperationalError, InterfaceError) as exc:
+            raise DatabaseUnavailable(f"cannot reach the database: {_first_line(exc)}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ writes
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(sqlite_immediate=True)
+            with connection.begin():
+                yield connection
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def save_batch(self, arrivals: Sequence[Arrival]) -> list[Saved]:
+        """Record every arrival in one transaction; results are in the order of `arrivals`."""
+        with self._writing() as conn:
+            return self._save(conn, arrivals)
+
+    def _save(self, conn: Connection, arrivals: Sequence[Arrival]) -> list[Saved]:
+        now = utcnow()
+        keys = [a.idempotency_key for a in arrivals]
+        known: dict[str, int] = dict(
+            conn.execute(
+                select(INGESTIONS.c.idempotency_key, INGESTIONS.c.document_id).where(
+                    INGESTIONS.c.idempotency_key.in_(set(keys))
+                )
+            ).all()
+        )
+        fresh: dict[str, Arrival] = {}
+        for key, arrival in zip(keys, arrivals, strict=True):
+            if key not in known and key not in fresh:
+                fresh[key] = arrival
+        if fresh:
+            self._insert_originals(conn, fresh.values())
+        by_hash, created = self._document_ids(conn, list(fresh.values()), now)
+        new_arrivals = [a for a in fresh.values() if by_hash[a.document.content_hash] in created]
+        near = self._link_near_duplicates(conn, new_arrivals, by_hash)
+        # A near-duplicate's paragraphs are not evidence of boilerplate: they recur because the article does.
+        self._count_blocks(conn, [a for a in new_arrivals if by_hash[a.document.content_hash] not in near])
+        if fresh:
+            conn.execute(
+                self._insert(INGESTIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+                [
+                    {
+                        "document_id": by_hash[a.document.content_hash],
+                        "file_name": a.file_name,
+                        "folder": a.folder,
+                        "size": a.size,
+                        "mtime": a.mtime_ns / 1e9,
+                        "raw_sha256": a.raw_sha256,
+                        "encoding": a.document.encoding,
+                        "confidence": a.document.confidence,
+                        "mojibake_repaired": a.document.mojibake_repaired,
+                        "received_at": a.received_at,
+                        "idempotency_key": key,
+                    }
+                    for key, a in fresh.items()
+                ],
+            )
+        results: list[Saved] = []
+        seen_keys: set[str] = set()
+        seen_ids: set[int] = set()
+        for key, arrival in zip(keys, arrivals, strict=True):
+            if key in known or key in seen_keys:
+                results.append(Saved("already", known.get(key) or by_hash[arrival.document.content_hash]))
+                continue
+            seen_keys.add(key)
+            doc_id = by_hash[arrival.document.content_hash]
+            status: Literal["new", "duplicate"] = "new" if doc_id in created and doc_id not in seen_ids else "duplicate"
+            seen_ids.add(doc_id)
+            results.append(Saved(status, doc_id, near.get(doc_id)))
+        return results
+
+    def _insert_originals(self, conn: Connection, arrivals: Any) -> None:
+        rows = {a.raw_sha256: {"raw_sha256": a.raw_sha256, "size": a.size, "data": a.compressed} for a in arrivals}
+        conn.execute(self._insert(ORIGINALS).on_conflict_do_nothing(index_elements=["raw_sha256"]), list(rows.values()))
+
+    def _document_ids(
+        self, conn: Connection, arrivals: Sequence[Arrival], now: datetime
+    ) -> tuple[dict[str, int], set[int]]:
+        """content_hash -> id for every arrival, creating the documents that are new (their ids second)."""
+        hashes = {a.document.content_hash for a in arrivals}
+        ids: dict[str, int] = {}
+        if hashes:
+            ids.update(
+                conn.execute(select(DOCS.c.content_hash, DOCS.c.id).where(DOCS.c.content_hash.in_(hashes))).all()
+            )
+        rows: dict[str, dict[str, Any]] = {}
+        for a in arrivals:
+            h = a.document.content_hash
+            if h not in ids and h not in rows:
+                rows[h] = document_row(a.document, now)
+        created: set[int] = set()
+        if rows:
+            stmt = (
+                self._insert(DOCS)
+                .on_conflict_do_nothing(index_elements=["content_hash"])
+                .returning(DOCS.c.id, DOCS.c.content_hash)
+            )
+            for doc_id, h in conn.execute(stmt, list(rows.values())).all():
+                ids[h] = doc_id
+                created.add(doc_id)
+            missing = set(rows) - ids.keys()  # another daemon created them meanwhile
+            if missing:
+                ids.update(
+                    conn.execute(select(DOCS.c.content_hash, DOCS.c.id).where(DOCS.c.content_hash.in_(missing))).all()
+                )
+            by_id = {ids[h]: h for h in rows if ids[h] in created}
+            first = {a.document.content_hash: a for a in reversed(arrivals)}
+            removed = [
+                {"document_id": doc_id, "position": r.position, "reason": r.reason, "text": r.text}
+                for doc_id, h in by_id.items()
+                for r in first[h].document.removed
+            ]
+            if removed:
+                conn.execute(insert(REMOVED), removed)
+            sketch_rows = [
+                {"document_id": doc_id, "value": value}
+                for doc_id, h in by_id.items()
+                for value in set(first[h].document.sketch)
+            ]
+            if sketch_rows:
+                conn.execute(insert(SKETCHES), sketch_rows)
+        return ids, created
+
+    def _link_near_duplicates(
+        self, conn: Connection, arrivals: Sequence[Arrival], by_hash: dict[str, int]
+    ) -> dict[int, int]:
+        """Link each new document to the most similar older one, when a few words are all that differ."""
+        candidates = [a for a in arrivals if a.document.word_count >= NEAR_DUPLICATE_MIN_WORDS and a.document.sketch]
+        if not candidates:
+            return {}
+        values = {v for a in candidates for v in a.document.sketch}
+        rows = conn.execute(select(SKETCHES.c.document_id, SKETCHES.c.value).where(SKETCHES.c.value.in_(values))).all()
+        sketches: dict[int, set[int]] = {}
+        for doc_id, value in rows:
+            sketches.setdefault(doc_id, set()).add(value)
+        links: dict[int, tuple[int, float]] = {}
+        for arrival in candidates:
+            doc_id = by_hash[arrival.document.content_hash]
+            mine = set(arrival.document.sketch)
+            best: tuple[int, float] | None = None
+            for other_id, shared in sketches.items():
+                if other_id >= doc_id or len(shared & mine) < NEAR_DUPLICATE_MIN_SHARED:
+                    continue
+                full = tuple(sorted(self._sketch_of(conn, other_id)))
+                score = resemblance(arrival.document.sketch, full)
+                if score >= NEAR_DUPLICATE_THRESHOLD and (best is None or score > best[1]):
+                    best = (other_id, score)
+            if best:
+                links[doc_id] = best
+        for doc_id, (other_id, score) in links.items():
+            conn.execute(
+                update(DOCS).where(DOCS.c.id == doc_id).values(near_duplicate_of=other_id, similarity=round(score, 3))
+            )
+        return {doc_id: other for doc_id, (other, _score) in links.items()}
+
+    def _sketch_of(self, conn: Connection, document_id: int) -> list[int]:
+        return list(conn.execute(select(SKETCHES.c.value).where(SKETCHES.c.document_id == document_id)).scalars())
+
+    def _count_blocks(self, conn: Connection, arrivals: Sequence[Arrival]) -> None:
+        """Evidence for learned boilerplate: each paragraph hash counted once per new document of a source."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for a in arrivals:
+            if a.document.metadata.source:
+                for h in set(a.document.block_hashes):
+                    counts[(a.document.metadata.source, h)] += 1
+        if not counts:
+            return
+        stmt = self._insert(BLOCKS)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source", "block_hash"],
+            set_={"documents": BLOCKS.c.documents + stmt.excluded.documents},
+        )
+        conn.execute(
+            stmt,
+            [{"source": s, "block_hash": h, "documents": n, "learned": False} for (s, h), n in sorted(counts.items())],
+        )
+
+    # ------------------------------------------------------------------ learned boilerplate
+
+    def refresh_learned(self, min_documents: int) -> int:
+        """Mark paragraphs seen in at least `min_documents` different documents of a source; returns how many."""
+        with self._writing() as conn:
+            conn.execute(update(BLOCKS).values(learned=BLOCKS.c.documents >= min_documents))
+            return int(conn.execute(select(func.count()).select_from(BLOCKS).where(BLOCKS.c.learned)).scalar_one())
+
+    def learned_blocks(self) -> dict[str, frozenset[str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(BLOCKS.c.source, BLOCKS.c.block_hash).where(BLOCKS.c.learned)).all()
+        by_source: dict[str, set[str]] = {}
+        for source, block in rows:
+            by_source.setdefault(source, set()).add(block)
+        return {source: frozenset(blocks) for source, blocks in by_source.items()}
+
+    # ------------------------------------------------------------------ reads
+
+    def document(self, document_id: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(DOCS).where(DOCS.c.id == document_id)).mappings().first()
+            if row is None:
+                raise NotFound(f"no document with id {document_id}")
+            result = document_dict(row)
+            result["removed"] = [
+                dict(r)
+                for r in conn.execute(
+                    select(REMOVED.c.position, REMOVED.c.reason, REMOVED.c.text)
+                    .where(REMOVED.c.document_id == document_id)
+                    .order_by(REMOVED.c.position)
+                ).mappings()
+            ]
+            result["ingestions"] = [
+                ingestion_dict(r)
+                for r in conn.execute(
+                    select(INGESTIONS).where(INGESTIONS.c.document_id == document_id).order_by(INGESTIONS.c.id)
+                ).mappings()
+            ]
+        return result
+
+    def original(self, document_id: int) -> bytes:
+        """The bytes of the document's first ingestion, exactly as dropped."""
+        with self.engine.connect() as conn:
+            data = conn.execute(
+                select(ORIGINALS.c.data)
+                .join(INGESTIONS, INGESTIONS.c.raw_sha256 == ORIGINALS.c.raw_sha256)
+                .where(INGESTIONS.c.document_id == document_id)
+                .order_by(INGESTIONS.c.id)
+                .limit(1)
+            ).scalar()
+        if data is None:
+            raise NotFound(f"no document with id {document_id}")
+        return zlib.decompress(data)
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            documents = conn.execute(select(func.count()).select_from(DOCS)).scalar_one()
+            ingestions = conn.execute(select(func.count()).select_from(INGESTIONS)).scalar_one()
+        return {
+            "documents": int(documents),
+            "ingestions": int(ingestions),
+            "duplicates": int(ingestions - documents),
+        }
+
+    def ingestion_exists(self, key: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(INGESTIONS.c.id).where(INGESTIONS.c.idempotency_key == key)).first() is not None
+
+    # ------------------------------------------------------------------ singleton jobs
+
+    @contextmanager
+    def job_lock(self, name: str, ttl: float) -> Iterator[bool]:
+        """Yields True in the one process that may run job `name` now (advisory lock; a lease row on SQLite)."""
+        if self.dialect == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect() as conn:
+                got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+                conn.commit()
+                try:
+                    yield got
+                finally:
+                    if got:
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        conn.commit()
+            return
+        holder = f"{socket.gethostname()}:{os.getpid()}"
+        now = time.time()
+        with self._writing() as conn:
+            row = conn.execute(select(LOCKS.c.holder, LOCKS.c.expires_at).where(LOCKS.c.name == name)).first()
+            got = row is None or row.expires_at < now or row.holder == holder
+            if got:
+                conn.execute(delete(LOCKS).where(LOCKS.c.name == name))
+                conn.execute(insert(LOCKS).values(name=name, holder=holder, expires_at=now + ttl))
+        try:
+            yield got
+        finally:
+            if got:
+                with self._writing() as conn:
+                    conn.execute(delete(LOCKS).where(LOCKS.c.name == name, LOCKS.c.holder == holder))
+
+
+def document_row(document: CleanDocument, now: datetime) -> dict[str, Any]:
+    meta = document.metadata
+    return {
+        "content_hash": document.content_hash,
+        "title": meta.title,
+        "author": meta.author,
+        "published": meta.published,
+        "language": meta.language,
+        "source": meta.source,
+        "tags": list(meta.tags),
+        "body": document.body,
+        "word_count": document.word_count,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def document_dict(row: Any) -> dict[str, Any]:
+    keys = (
+        "id",
+        "title",
+        "author",
+        "published",
+        "language",
+        "source",
+        "tags",
+        "word_count",
+        "content_hash",
+        "created_at",
+        "updated_at",
+        "near_duplicate_of",
+        "similarity",
+        "body",
+    )
+    return {k: _iso(row[k]) for k in keys if k in row}
+
+
+def ingestion_dict(row: Any) -> dict[str, Any]:
+    keys = (
+        "id",
+        "file_name",
+        "folder",
+        "size",
+        "mtime",
+        "raw_sha256",
+        "encoding",
+        "confidence",
+        "mojibake_repaired",
+        "received_at",
+    )
+    return {k: _iso(row[k]) for k in keys}
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+__all__ = ["Arrival", "DatabaseUnavailable", "Saved", "Select", "Store", "compress", "is_transient"]

@@ -1,0 +1,102 @@
+"""What a pipeline worker process does with one claimed file: read it once, run the pipeline, pack the result.
+
+Runs in a process pool, so everything in and out is picklable and nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import signal
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from archiver.errors import FileRejected
+from archiver.inbox import Claim, read_file
+from archiver.pipeline import process
+from archiver.sidecar import load_sidecar
+from archiver.store.repository import Arrival, compress
+
+log = logging.getLogger("archiver.worker")
+
+
+@dataclass(frozen=True)
+class Task:
+    claim: Claim
+    max_bytes: int
+    timeout: float
+    source: str | None = None
+    learned: frozenset[str] = frozenset()
+    sidecar: Path | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a file cannot be archived: `code` for programs, `reason` for people."""
+
+    code: str
+    reason: str
+    traceback_id: str | None = None
+
+
+class PipelineTimeout(Exception):
+    pass
+
+
+def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
+    raise PipelineTimeout
+
+
+def warm_up() -> None:
+    """Pool initializer: load the detectors and rules now, so the first file is not the slow one."""
+    try:
+        process(b"Warm-up text: the council approves a new budget.\n\nIt was expected.")
+    except Exception:
+        log.debug("warm-up failed", exc_info=True)
+
+
+def run_task(task: Task) -> Arrival | Failure:
+    """Never raises: every outcome is an Arrival to store or a Failure to move to failed/."""
+    claim = task.claim
+    use_alarm = task.timeout > 0 and _in_main_thread()
+    if use_alarm:
+        previous: Any = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, task.timeout)
+    try:
+        raw = read_file(claim.path, task.max_bytes)
+        overrides = load_sidecar(task.sidecar) if task.sidecar else None
+        document = process(raw.data, source=task.source, learned=task.learned, overrides=overrides)
+        return Arrival(
+            file_name=claim.file_name,
+            folder=claim.folder,
+            size=raw.size,
+            mtime_ns=raw.mtime_ns,
+            raw_sha256=hashlib.sha256(raw.data).hexdigest(),
+            compressed=compress(raw.data),
+            document=document,
+        )
+    except FileRejected as exc:
+        return Failure(exc.code, exc.reason)
+    except PipelineTimeout:
+        return Failure("timeout", f"the pipeline took longer than pipeline_timeout={task.timeout:g} s")
+    except RecursionError:
+        return Failure("too_complex", "the text is too deeply structured to process")
+    except MemoryError:
+        return Failure("too_large", "the file needs more memory than is available to process")
+    except Exception as exc:
+        traceback_id = uuid.uuid4().hex[:12]
+        log.exception("unexpected error on %s (traceback id %s)", claim.relative, traceback_id)
+        return Failure("internal", f"unexpected error: {type(exc).__name__}: {exc}"[:300], traceback_id)
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

@@ -1,0 +1,137 @@
+"""The one thread that writes: batches of up to N results or M seconds, one transaction a batch.
+
+A file leaves the inbox only after the batch holding it has committed (the caller's `stored` hook).
+Transient database errors are retried with backoff for as long as it takes; the files wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from archiver.store.repository import Arrival, Saved, Store, is_transient
+from archiver.worker import Failure
+
+log = logging.getLogger("archiver.writer")
+
+H = TypeVar("H")  # what the caller uses to find the file again (a Claim, or a Path for `ingest`)
+
+
+@dataclass(frozen=True)
+class Hooks(Generic[H]):
+    stored: Callable[[H, Arrival, Saved], None]
+    failed: Callable[[H, Failure], None]
+    released: Callable[[H], None]  # given back untouched (shutdown while the database is down)
+
+
+_STOP = object()
+
+
+class Writer(threading.Thread, Generic[H]):
+    def __init__(
+        self,
+        store: Store,
+        hooks: Hooks[H],
+        *,
+        batch_size: int,
+        batch_seconds: float,
+        retry_max_seconds: float,
+        in_flight: Callable[[], int] = lambda: 0,
+    ) -> None:
+        super().__init__(name="archiver-writer", daemon=True)
+        self.store = store
+        self.hooks = hooks
+        self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
+        self.retry_max_seconds = retry_max_seconds
+        self.in_flight = in_flight
+        self.queue: queue.Queue[object] = queue.Queue()
+        self.stopping = threading.Event()
+        self.database_down = threading.Event()
+        self.committed = 0
+
+    def put(self, handle: H, result: Arrival | Failure) -> None:
+        self.queue.put((handle, result))
+
+    def stop(self) -> None:
+        """Finish what is queued, then end. While stopping, a database that is down releases the files."""
+        self.stopping.set()
+        self.queue.put(_STOP)
+
+    def run(self) -> None:
+        done = False
+        while not done:
+            item = self.queue.get()
+            if item is _STOP:
+                break
+            batch: list[tuple[H, Arrival | Failure]] = [item]  # type: ignore[list-item]
+            deadline = time.monotonic() + self.batch_seconds
+            while len(batch) < self.batch_size:
+                try:
+                    nxt = self.queue.get_nowait()
+                except queue.Empty:
+                    if self.in_flight() == 0:
+                        break  # nothing else is coming: a lone file is committed at once
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    try:
+                        nxt = self.queue.get(timeout=remaining)
+                    except queue.Empty:
+                        break
+                if nxt is _STOP:
+                    done = True
+                    break
+                batch.append(nxt)  # type: ignore[arg-type]
+            self.commit(batch)
+
+    def commit(self, batch: list[tuple[H, Arrival | Failure]]) -> None:
+        stored = [(h, r) for h, r in batch if isinstance(r, Arrival)]
+        for handle, result in batch:
+            if isinstance(result, Failure):
+                self.hooks.failed(handle, result)
+        if stored:
+            self._save(stored)
+
+    def _save(self, items: list[tuple[H, Arrival]]) -> None:
+        delay = 0.2
+        while True:
+            try:
+                saved = self.store.save_batch([a for _, a in items])
+            except Exception as exc:
+                if is_transient(exc):
+                    if self.stopping.is_set() and delay > 1.0:
+                        for handle, _ in items:
+                            self.hooks.released(handle)
+                        return
+                    if not self.database_down.is_set():
+                        log.warning("database unavailable, files wait in the inbox: %s", _one_line(exc))
+                        self.database_down.set()
+                    time.sleep(delay)
+                    delay = min(delay * 2, self.retry_max_seconds)
+                    continue
+                if len(items) > 1:  # find the one file the database refuses; the others go through
+                    for item in items:
+                        self._save([item])
+                    return
+                handle = items[0][0]
+                reason = f"the database refused the document: {_one_line(exc)}"
+                self.hooks.failed(handle, Failure("database", reason))
+                return
+            if self.database_down.is_set():
+                log.info("database available again")
+                self.database_down.clear()
+            self.committed += len(items)
+            for (handle, arrival), result in zip(items, saved, strict=True):
+                self.hooks.stored(handle, arrival, result)
+            return
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
