@@ -89,6 +89,7 @@ class Daemon:
             _OverflowListener.install(lambda: self.rescan(self.inbox.root))
         dispatcher = threading.Thread(target=self._dispatch_loop, name="archiver-dispatcher", daemon=True)
         dispatcher.start()
+        threading.Thread(target=self._settle_loop, name="archiver-settle", daemon=True).start()
         scheduler = None if self.once else self._start_scheduler(store)
         self.rescan(self.inbox.root)
         log.info(
@@ -228,13 +229,13 @@ class Daemon:
 
     # ------------------------------------------------------------------ dispatching
 
+    def _settle_loop(self) -> None:
+        """Its own thread: taking a settled file may block on the full ready queue, which the dispatcher drains."""
+        while not self.stop_event.wait(0.1):
+            self.readiness.tick()
+
     def _dispatch_loop(self) -> None:
-        last_tick = 0.0
         while not self.stop_event.is_set():
-            now = time.monotonic()
-            if now - last_tick >= 0.1:
-                self.readiness.tick()
-                last_tick = now
             try:
                 path = self.ready.get(timeout=0.05)
             except queue.Empty:

@@ -345,6 +345,8 @@ def read_file(path: Path, max_bytes: int) -> FileBytes:
         info = os.lstat(path)
     except FileNotFoundError:
         raise FileRejected("unreadable", "the file disappeared before it could be read") from None
+    except OSError as exc:
+        raise FileRejected("unreadable", f"cannot look at the file: {exc.strerror}") from None
     if not stat.S_ISREG(info.st_mode):
         raise FileRejected("not_regular", f"not a regular file ({_kind(info.st_mode)}); never followed or read")
     if info.st_size > max_bytes:

@@ -67,7 +67,7 @@ def run_task(task: Task) -> Arrival | Failure:
         signal.setitimer(signal.ITIMER_REAL, task.timeout)
     try:
         raw = read_file(claim.path, task.max_bytes)
-        overrides = load_sidecar(task.sidecar) if task.sidecar else None
+        overrides = _sidecar_fields(task.sidecar)
         document = process(raw.data, source=task.source, learned=task.learned, overrides=overrides)
         return Arrival(
             file_name=claim.file_name,
@@ -94,6 +94,17 @@ def run_task(task: Task) -> Arrival | Failure:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+def _sidecar_fields(path: Path | None) -> dict[str, Any] | None:
+    """A sidecar that is unsafe or malformed is refused whole; the file itself is still archived."""
+    if path is None:
+        return None
+    try:
+        return load_sidecar(path)
+    except FileRejected as exc:
+        log.warning("ignoring sidecar %s: %s", path.name, exc.reason)
+        return None
 
 
 def _in_main_thread() -> bool:

@@ -51,6 +51,24 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset()) -> Documen
     )
 
 
+def keep_something(document: Document, decoded: Decoded) -> Document:
+    """A document never has an empty body: when every block looks like boilerplate, keep the whole text.
+
+    Otherwise every such file would share the hash of the empty body and merge into one document.
+    """
+    if document.body.strip():
+        return document
+    text = normalize_text(decoded.text)
+    return replace(
+        document,
+        body=text,
+        content_hash=content_hash(text),
+        word_count=len(_WORD.findall(text)),
+        removed=(),
+        sketch=sketch(text),
+    )
+
+
 def process(
     raw: bytes,
     *,
@@ -62,7 +80,8 @@ def process(
 
     `overrides` are sidecar metadata fields (already validated) that win over what the text says.
     """
-    document = clean(decode(raw), learned=learned)
+    decoded = decode(raw)
+    document = keep_something(clean(decoded, learned=learned), decoded)
     fields = {k: v for k, v in (overrides or {}).items() if k in _OVERRIDABLE}
     if source is not None and "source" not in fields:
         fields["source"] = source
