@@ -293,7 +293,7 @@ class Daemon:
                 self._released(claim)
                 return
             result = Failure("internal", "a worker process died while processing this file")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the pool raised, the file must reach an outcome
             result = Failure("internal", f"unexpected error: {type(exc).__name__}: {exc}"[:300])
         self._writer.put(claim, result)
 
@@ -367,7 +367,7 @@ class Daemon:
                     count = store.refresh_learned(self.settings.learn_min_documents)
                     log.info("learned boilerplate: %d paragraph(s)", count)
             self.learned = store.learned_blocks()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a periodic job must never stop the daemon
             log.warning("learning job failed: %s", exc)
 
 

@@ -317,7 +317,7 @@ class Inbox:
 
     def _return_claims_of(self, folder: Path) -> int:
         returned = 0
-        for current, dirs, files in os.walk(folder):
+        for current, _dirs, files in os.walk(folder):
             for name in files:
                 if current == str(folder) and name in (LOCK_FILE, HEARTBEAT_FILE):
                     continue

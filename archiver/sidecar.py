@@ -56,3 +56,17 @@ def validate_sidecar(data: dict[str, Any], name: str = "sidecar") -> dict[str, A
 
 def _clean_text(value: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()[:MAX_FIELD_CHARS]
+
+
+def sidecar_json(fields: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Validated sidecar fields as stored in documents.overrides (dates as ISO strings, tags as a list)."""
+    if not fields:
+        return None
+    return {
+        k: v.isoformat() if isinstance(v, date) else list(v) if isinstance(v, tuple) else v for k, v in fields.items()
+    }
+
+
+def sidecar_fields(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """documents.overrides back into pipeline overrides (re-validated: the database is not trusted blindly)."""
+    return validate_sidecar(stored) if stored else None

@@ -17,7 +17,7 @@ from typing import Any
 from archiver.errors import FileRejected
 from archiver.inbox import Claim, read_file
 from archiver.pipeline import process
-from archiver.sidecar import load_sidecar
+from archiver.sidecar import load_sidecar, sidecar_json
 from archiver.store.repository import Arrival, compress
 
 log = logging.getLogger("archiver.worker")
@@ -77,6 +77,7 @@ def run_task(task: Task) -> Arrival | Failure:
             raw_sha256=hashlib.sha256(raw.data).hexdigest(),
             compressed=compress(raw.data),
             document=document,
+            overrides=sidecar_json(overrides),
         )
     except FileRejected as exc:
         return Failure(exc.code, exc.reason)

@@ -103,7 +103,7 @@ class Writer(threading.Thread, Generic[H]):
         while True:
             try:
                 saved = self.store.save_batch([a for _, a in items])
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - classified just below: transient or refused
                 if is_transient(exc):
                     if self.stopping.is_set() and delay > 1.0:
                         for handle, _ in items:

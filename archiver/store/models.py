@@ -38,6 +38,7 @@ class Document(Base):
     language: Mapped[str | None] = mapped_column(String(8), index=True)
     source: Mapped[str | None] = mapped_column(Text, index=True)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    overrides: Mapped[dict[str, str] | None] = mapped_column(JSON)  # what a sidecar stated; reprocess keeps it
     body: Mapped[str] = mapped_column(Text)
     word_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

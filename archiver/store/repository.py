@@ -61,6 +61,7 @@ class Arrival:
     compressed: bytes
     document: CleanDocument
     received_at: datetime = field(default_factory=utcnow)
+    overrides: dict[str, Any] | None = None  # sidecar fields, JSON-ready
 
     @property
     def idempotency_key(self) -> str:
@@ -115,7 +116,7 @@ class Store:
     # ------------------------------------------------------------------ writes
 
     @contextmanager
-    def _writing(self) -> Iterator[Connection]:
+    def writing(self) -> Iterator[Connection]:
         with self.engine.connect() as connection:
             connection = connection.execution_options(sqlite_immediate=True)
             with connection.begin():
@@ -126,7 +127,7 @@ class Store:
 
     def save_batch(self, arrivals: Sequence[Arrival]) -> list[Saved]:
         """Record every arrival in one transaction; results are in the order of `arrivals`."""
-        with self._writing() as conn:
+        with self.writing() as conn:
             return self._save(conn, arrivals)
 
     def _save(self, conn: Connection, arrivals: Sequence[Arrival]) -> list[Saved]:
@@ -202,7 +203,7 @@ class Store:
         for a in arrivals:
             h = a.document.content_hash
             if h not in ids and h not in rows:
-                rows[h] = document_row(a.document, now)
+                rows[h] = document_row(a.document, now, a.overrides)
         created: set[int] = set()
         if rows:
             stmt = (
@@ -294,7 +295,7 @@ class Store:
 
     def refresh_learned(self, min_documents: int) -> int:
         """Mark paragraphs seen in at least `min_documents` different documents of a source; returns how many."""
-        with self._writing() as conn:
+        with self.writing() as conn:
             conn.execute(update(BLOCKS).values(learned=BLOCKS.c.documents >= min_documents))
             return int(conn.execute(select(func.count()).select_from(BLOCKS).where(BLOCKS.c.learned)).scalar_one())
 
@@ -377,7 +378,7 @@ class Store:
             return
         holder = f"{socket.gethostname()}:{os.getpid()}"
         now = time.time()
-        with self._writing() as conn:
+        with self.writing() as conn:
             row = conn.execute(select(LOCKS.c.holder, LOCKS.c.expires_at).where(LOCKS.c.name == name)).first()
             got = row is None or row.expires_at < now or row.holder == holder
             if got:
@@ -387,13 +388,14 @@ class Store:
             yield got
         finally:
             if got:
-                with self._writing() as conn:
+                with self.writing() as conn:
                     conn.execute(delete(LOCKS).where(LOCKS.c.name == name, LOCKS.c.holder == holder))
 
 
-def document_row(document: CleanDocument, now: datetime) -> dict[str, Any]:
+def document_row(document: CleanDocument, now: datetime, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     meta = document.metadata
     return {
+        "overrides": overrides,
         "content_hash": document.content_hash,
         "title": meta.title,
         "author": meta.author,

@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("language", sa.String(8), index=True),
         sa.Column("source", sa.Text, index=True),
         sa.Column("tags", sa.JSON, nullable=False),
+        sa.Column("overrides", sa.JSON),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("word_count", sa.Integer, nullable=False),
         sa.Column("created_at", TZ, nullable=False, index=True),
