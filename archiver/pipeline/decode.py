@@ -1,17 +1,25 @@
 """Bytes to text: BOM, signatures, a strict UTF-8 fast path, then chardet's candidates re-ranked.
 
 A NUL byte alone does not make a file binary (BOM-less UTF-16 is full of them): binary is what
-chardet finds no text encoding for, or what starts with a known file signature.
+chardet finds no text encoding for (unless it reads as plausible BOM-less UTF-16), what starts
+with a known file signature, or what chardet calls UTF-16 but decodes to noise.
 
 chardet ranks encodings by byte statistics; on short or mostly-ASCII files several code pages
-score alike and the first is often wrong. So every candidate (chardet's, plus the multi-byte CJK
-codecs and the vendor supersets of what chardet proposed) is decoded and the text it gives is
-scored for plausibility: controls, unassigned and private-use code points, rare symbols, letters
-of two scripts inside one word, case flips inside a word, rare CJK characters (commonness comes
-from the level-1 sets of GB 2312, Big5, JIS X 0208 and the KS X 1001 Hangul), and letter bigrams
-per script. The score, not chardet's order alone, picks the text. Mojibake (UTF-8 read as a
-single-byte code page and saved again) is then repaired by ftfy's encoding step only, behind a
-cheap gate.
+score alike and its first choice is often wrong. So every candidate (chardet's, plus the
+multi-byte CJK codecs, EBCDIC for ASCII-range bytes that look like it, and the vendor superset
+when a decoding leaves C1 controls) is decoded and the text it gives is scored for plausibility:
+controls, unassigned and private-use code points, rare symbols, letters of two scripts inside
+one word, a capital after a small letter, punctuation glued inside a word, long runs of accented
+Latin letters, rare CJK characters (commonness from the level-1 sets of GB 2312, Big5 and JIS X
+0208 and the KS X 1001 Hangul), and letters that no single language's alphabet holds together
+(config/rules/decode_alphabets.toml). Score = cost per non-ASCII byte + 0.35 * ln(chardet's top
+confidence / the candidate's): the least implausible text wins. chardet's sure answers (declared
+charset, escape sequences) are kept unless their text reads as noise.
+
+UTF-8 with a few broken sequences stays UTF-8 (U+FFFD in place of the bad bytes). Mojibake (UTF-8
+read as a single-byte code page and saved again, up to three times) is undone by re-encoding the
+whole text when that reads as strict UTF-8, else by ftfy's encoding fixer alone (no quote
+uncurling); both only behind a cheap gate.
 """
 
 from __future__ import annotations
@@ -74,14 +82,13 @@ _MOJIBAKE_PAGES = ("cp1252", "latin-1", "cp1251", "cp1250", "iso8859-2", "mac-ro
 
 
 def _mojibake_gate() -> re.Pattern[str]:
-    parts = []
+    """A lead shown by any of the pages, then a continuation shown by any: one pass, no alternation."""
+    leads: set[str] = set()
+    conts = {chr(b) for b in range(0x80, 0xA0)}  # bytes a page leaves undefined: ftfy reads them as C1
     for page in _MOJIBAKE_PAGES:
-        leads = bytes(range(0xC2, 0xF5)).decode(page, errors="ignore")
-        conts = bytes(range(0x80, 0xC0)).decode(page, errors="ignore")
-        # cp1252 and friends leave some bytes undefined; ftfy reads them as the C1 control.
-        conts += "".join(chr(b) for b in range(0x80, 0xA0))
-        parts.append(f"[{re.escape(leads)}][{re.escape(''.join(sorted(set(conts))))}]")
-    return re.compile("|".join(parts))
+        leads |= set(bytes(range(0xC2, 0xF5)).decode(page, errors="ignore"))
+        conts |= set(bytes(range(0x80, 0xC0)).decode(page, errors="ignore"))
+    return re.compile(f"[{re.escape(''.join(sorted(leads)))}][{re.escape(''.join(sorted(conts)))}]")
 
 
 _MOJIBAKE_GATE = _mojibake_gate()
@@ -108,14 +115,36 @@ _SUPERSETS = {
 # Multi-byte codecs chardet sometimes leaves out of a short file's candidates.
 _CJK_CODECS = ("gb18030", "big5", "euc_kr", "euc_jp", "shift_jis", "cp932", "cp949")
 
+_COMMON_PAGES = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257")
 _EBCDIC_CODECS = ("cp037", "cp500", "cp424", "cp875", "cp1026")
 # How much chardet's confidence counts against plausibility: score = cost per byte + W * ln(top/conf).
 _CONFIDENCE_WEIGHT = 0.35
 # The confidence lent to a candidate chardet did not propose, relative to its first choice.
 _EXTRA_CONFIDENCE = 1 / 3
 
+# Mean cost per character above which a BOM-less UTF-16 reading is noise (random bytes cost ~3).
+_UTF16_MAX_COST = 1.0
+# Cost of a letter that the best-fitting language alphabet of its script does not have.
+_MISFIT_COST = 1.0
+# Mean cost per non-ASCII character above which chardet's sure answer is checked against the rest.
+_SURE_MAX_COST = 1.2
+# Mean cost per character of a UTF-16 reading above which the bytes are binary.
+_BINARY_COST = 3.0
+# Plausibility is judged on the first 64 KB; a non-ASCII run with one character of context each side.
+_SAMPLE_BYTES = 65536
+_DECODED_RUN = re.compile("[^\x00-\x7f]+")
+
 _VALID_UTF8_MULTI = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+_DECLARATION = re.compile(rb"(?i)charset|encoding(?=\s*=)")
+_LANGUAGE_HINT = re.compile(
+    rb"(?i)(?:<(?:dc:)?language>|\blang\s*=\s*[\"']?|content-language[\"']?\s+content\s*=\s*[\"']?)\s*([a-z]{2,3})(?![a-z])"
+)
+# Whitespace and characters that show nothing: a text of only these is empty.
+_BLANK = re.compile("[\\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2060-\u2064\ufeff]*")
+_LONE_LETTER = re.compile(r"(?<![^\W\d_])[^\W\d_\x00-\x7f](?![^\W\d_])")
+_LONE_BETWEEN_ASCII_WORDS = re.compile(rb"(?<=[A-Za-z] )[\x80-\xff](?= [A-Za-z])")
 _C1 = re.compile("[\x80-\x9f]")
 _ISO2022 = re.compile(rb"\x1b(?:\$[@AB]|\$\([CD]|\([BJI]|\$\)[AC]|N|O)")
 
@@ -140,12 +169,64 @@ def _signature(data: bytes) -> str | None:
 
 def repair_mojibake(text: str) -> tuple[str, bool]:
     """Undo UTF-8 that was decoded as a single-byte code page and saved again; nothing else changes."""
-    if not _MOJIBAKE_GATE.search(text):
+    if not _looks_mojibake(text):
         return text, False
-    import ftfy
+    fixed = _undo_whole(text)
+    if fixed is None:
+        import ftfy
 
-    fixed = ftfy.fix_encoding(text)
+        fixed = ftfy.fix_encoding(text)
     return fixed, fixed != text
+
+
+def _looks_mojibake(text: str) -> bool:
+    """A lead/continuation pair that, read back through one of the pages, is a letter or common
+    punctuation: "Ã©" is "é", while Ukrainian "Ві" would give "³" and is left alone."""
+    return any(_mojibake_pair(match.group()) for match in _MOJIBAKE_GATE.finditer(text))
+
+
+@lru_cache(maxsize=4096)
+def _mojibake_pair(pair: str) -> bool:
+    for page in _MOJIBAKE_PAGES:
+        try:
+            original = pair.encode(page, errors="archiver-sloppy").decode("utf-8")
+        except UnicodeError:
+            continue
+        if (original.isalpha() and original not in _RARE_LETTERS) or original in _COMMON_PUNCT:
+            return True
+    return False
+
+
+def _sloppy(error: UnicodeError) -> tuple[bytes, int]:
+    """Encode error handler: a C1 control stands for the byte a code page leaves undefined."""
+    if isinstance(error, UnicodeEncodeError):
+        chunk = error.object[error.start : error.end]
+        if all("\x80" <= ch <= "\x9f" for ch in chunk):
+            return chunk.encode("latin-1"), error.end
+    raise error
+
+
+codecs.register_error("archiver-sloppy", _sloppy)
+
+
+def _undo_whole(text: str) -> str | None:
+    """The whole text re-encoded through one page reads as strict UTF-8 (up to three layers deep):
+    the common case, and far cheaper than ftfy. None when no page fits the whole text."""
+    fixed = None
+    for _ in range(3):
+        for page in _MOJIBAKE_PAGES:
+            try:
+                candidate = text.encode(page, errors="archiver-sloppy").decode("utf-8")
+            except UnicodeError:
+                continue
+            if candidate != text:
+                fixed = text = candidate
+                break
+        else:
+            break
+        if not _MOJIBAKE_GATE.search(text):
+            break
+    return fixed
 
 
 def decode(data: bytes) -> Decoded:
@@ -162,7 +243,7 @@ def decode(data: bytes) -> Decoded:
             raise NotText(f"not text: the file is {what}")
         encoding, confidence, text = _detect_and_decode(data)
     text, repaired = repair_mojibake(text)
-    if not text.strip():
+    if _BLANK.fullmatch(text):
         raise NotText("the file holds only whitespace", code="empty")
     return Decoded(text=text, encoding=encoding, confidence=round(confidence, 4), mojibake_repaired=repaired)
 
@@ -192,32 +273,77 @@ def _detect_and_decode(data: bytes) -> tuple[str, float, str]:
 
     results = chardet.detect_all(data, prefer_superset=False, compat_names=False)
     if not results or not results[0].get("encoding"):
-        raise NotText("not text: no text encoding fits these bytes")
+        guess = _bomless_utf16(data)
+        if guess is None:
+            raise NotText("not text: no text encoding fits these bytes")
+        return guess
     encoding, confidence, text = _rerank(data, results)
+    if encoding.startswith(("utf-16", "utf-32")):
+        # chardet reads any byte soup with a NUL as UTF-16; text does not come out as noise.
+        sample = text[:2048]
+        if _plausibility_cost(sample, True) > _BINARY_COST * len(sample):
+            raise NotText("not text: the bytes read as UTF-16 give noise, not text")
     return encoding, confidence, text
+
+
+def _bomless_utf16(data: bytes) -> tuple[str, float, str] | None:
+    """UTF-16 without a BOM and without NULs (CJK text): chardet calls it binary; its text says otherwise."""
+    if len(data) % 2 or len(data) < 4:
+        return None
+    best: tuple[float, str, str] | None = None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data[:_SAMPLE_BYTES].decode(encoding, errors="strict" if len(data) <= _SAMPLE_BYTES else "replace")
+        except UnicodeDecodeError:
+            continue
+        cost = _plausibility_cost(text, True) / max(1, len(text))
+        if best is None or cost < best[0]:
+            best = (cost, encoding, text)
+    if best is None or best[0] > _UTF16_MAX_COST:
+        return None
+    return best[1], 0.5, data.decode(best[1], errors="replace")
 
 
 def _mostly_utf8(data: bytes) -> str | None:
     """UTF-8 with a few broken sequences (a truncated copy, one pasted latin-1 word): keep it UTF-8."""
     valid = len(_VALID_UTF8_MULTI.findall(data))
-    if valid < 4:
+    if valid < 2:
         return None
     text = data.decode("utf-8", errors="replace")
-    broken = text.count("\ufffd") - data.count("\xef\xbf\xbd".encode("latin-1"))
-    if broken * 3 > valid:
-        return None
+    broken = text.count("\ufffd") - data.count("\ufffd".encode())
+    if broken * 2 > valid or _decoded_cost(text[:_SAMPLE_BYTES].replace("\ufffd", "")) > _SURE_MAX_COST:
+        return None  # chance UTF-8 sequences in a legacy file read as rare symbols and scripts
     return text
 
 
 # --- plausibility ------------------------------------------------------------------------------
 
 _LATIN, _GREEK, _CYRILLIC, _HEBREW, _ARABIC, _THAI, _HANGUL, _CJK, _OTHER = range(9)
-_COMMON_PUNCT = frozenset(
-    "“”‘’„‚«»‹›–—…•·€£¥©®™°§¿¡№†‰\u3000、。「」『』【】〈〉《》・〜！？（），：；．％＆＊～"
-)
+_COMMON_PUNCT = frozenset("“”‘’„‚«»‹›–—…•·€£¥©®™°§¿¡№†‰\u3000、。「」『』【】〈〉《》・〜！？（），：；．％＆＊～")
 # A letter of the basic alphabet of Greek, Cyrillic, Hebrew, Arabic or Thai (one byte each).
 _ALPHABET = 0.3
 _RARE_LETTERS = frozenset("µªºĸŉſƒ")
+
+
+def _by_language(table: dict[str, set[int]]) -> dict[str, frozenset[int]]:
+    """{"ru uk": {script}} to {"ru": frozenset({script}), "uk": ...}."""
+    return {code: frozenset(scripts) for codes, scripts in table.items() for code in codes.split()}
+
+
+# The scripts each declared language (ISO 639-1, a few 639-2) is written in.
+_LANGUAGE_SCRIPTS = _by_language(
+    {
+        "ru uk be bg sr mk kk ky tg mn tt ba": {_CYRILLIC},
+        "el": {_GREEK},
+        "he iw yi": {_HEBREW},
+        "ar fa ur ps": {_ARABIC},
+        "th": {_THAI},
+        "ja zh": {_CJK},
+        "ko": {_HANGUL, _CJK},
+        "en fr de es it pt nl sv da no nb nn fi is et lv lt pl cs sk sl hr bs hu ro tr az sq ca eu gl cy ga mt vi "
+        "id ms tl sw af eo": {_LATIN},
+    }
+)
 
 
 @cache
@@ -242,12 +368,11 @@ def _cjk_sets() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozens
     ]
     # In the level-1 set of two of the three standards: common wherever Han is written.
     common = (level1[0] & level1[1]) | (level1[1] & level1[2]) | (level1[0] & level1[2])
-    known = set(level1[0] | level1[1] | level1[2])
-    known |= grab("gb2312", range(0xD8, 0xF8), range(0xA1, 0xFF))
+    any_level1 = level1[0] | level1[1] | level1[2]
+    known = any_level1 | grab("gb2312", range(0xD8, 0xF8), range(0xA1, 0xFF))  # level 2 and KS hanja
     known |= grab("euc_jp", range(0xD0, 0xF5), range(0xA1, 0xFF))
     known |= grab("euc_kr", range(0xCA, 0xFE), range(0xA1, 0xFF))
     hangul = grab("euc_kr", range(0xB0, 0xC9), range(0xA1, 0xFF))
-    any_level1 = level1[0] | level1[1] | level1[2]
     return frozenset(common), frozenset(any_level1), frozenset(known), frozenset(hangul)
 
 
@@ -333,6 +458,7 @@ def _plausibility_cost(text: str, full: bool) -> float:
     prev_script, prev_letter, prev_lower = -1, False, False
     glued = False  # a non-letter right after a letter: costs if a letter follows
     prev_decoded = False
+    latin_run = 0  # non-ASCII Latin letters in a row
     for ch in text:
         if ch < "\x80":
             if ch.isalpha():
@@ -354,9 +480,13 @@ def _plausibility_cost(text: str, full: bool) -> float:
                 glued = False
             prev_decoded = False
             continue
-        prev_decoded = True
+        if full and ch == "\x85":  # NEL: the line end of EBCDIC text as cp037/cp500 decode it
+            prev_script, prev_letter, prev_lower, glued, prev_decoded = -1, False, False, False, False
+            continue
+        after_decoded, prev_decoded = prev_decoded, True
         char_cost, script, kind = _char_info(ch)
-        cost += char_cost
+        if not full or char_cost > _ALPHABET:  # in a full reading a common letter is as free as ASCII's
+            cost += char_cost
         if kind in (1, 2, 3):
             if glued:
                 cost += 3.0
@@ -364,12 +494,19 @@ def _plausibility_cost(text: str, full: bool) -> float:
                 cost += 1.0 if {prev_script, script} == {_CJK, _HANGUL} else 5.0
             elif prev_lower and kind == 2:
                 cost += 2.0
+            if script == _LATIN and after_decoded:
+                latin_run += 1
+                if latin_run >= 3:  # Latin-script words seldom hold three accented letters in a row
+                    cost += 1.0
+            else:
+                latin_run = 1 if script == _LATIN else 0
             prev_script, prev_letter, prev_lower = script, True, kind == 1
             glued = False
         elif kind == 4:
             if not prev_letter:
                 cost += 2.5
         else:
+            latin_run = 0
             if prev_letter and kind != 5 and ch not in _INSIDE_WORD_OK:
                 glued = True
                 if ch not in _AFTER_WORD_OK:
@@ -378,6 +515,105 @@ def _plausibility_cost(text: str, full: bool) -> float:
                 glued = False
             prev_script, prev_letter, prev_lower = -1, False, False
     return cost
+
+
+@cache
+def _alphabets() -> dict[str, tuple[frozenset[str], ...]]:
+    """config/rules/decode_alphabets.toml: per script, the letters of each language."""
+    table = _alphabet_rules()
+    return {
+        script: tuple(frozenset(letters) for letters in table[script].values())
+        for script in ("latin", "cyrillic")
+        if script in table
+    }
+
+
+@cache
+def _alone_letters() -> frozenset[str]:
+    """Non-ASCII letters that are words on their own in some language ("à", "é", "ő", "і")."""
+    return frozenset("".join(_alphabet_rules().get("alone", {}).values()))
+
+
+def _alphabet_rules() -> dict[str, Any]:
+    from archiver.pipeline.rules import load_rules
+
+    try:
+        return load_rules("decode_alphabets")
+    except OSError:
+        return {}
+
+
+def _alphabet_misfits(text: str) -> int:
+    """Non-ASCII Latin or Cyrillic letters outside the one language alphabet that fits them best, and
+    such letters standing alone as a word when no language has them as a one-letter word."""
+    latin: dict[str, int] = {}
+    cyrillic: dict[str, int] = {}
+    for ch in text:
+        if ch > "\x7f" and ch.isalpha():
+            low = ch.lower()
+            if len(low) != 1:
+                continue  # "İ" lowers to "i" and a combining dot: Turkish, fits
+            code = ord(low)
+            if code < 0x250 or 0x1E00 <= code < 0x1F00:
+                latin[low] = latin.get(low, 0) + 1
+            elif 0x400 <= code < 0x530:
+                cyrillic[low] = cyrillic.get(low, 0) + 1
+    misfits = 0
+    if latin or cyrillic:
+        alone = _alone_letters()
+        for match in _LONE_LETTER.finditer(text):
+            letter = match.group().lower()
+            if letter not in alone and (letter in latin or letter in cyrillic):
+                misfits += 1  # "prise ŕ l'unanimité": no language writes "ŕ" as a word
+    alphabets = _alphabets()
+    for script, counts in (("latin", latin), ("cyrillic", cyrillic)):
+        if counts and alphabets.get(script) and not any(counts.keys() <= alphabet for alphabet in alphabets[script]):
+            total, letters = sum(counts.values()), counts.keys()
+            misfits += total - max(
+                sum(counts[letter] for letter in letters & alphabet) for alphabet in alphabets[script]
+            )
+    return misfits
+
+
+def _foreign_between_latin(lone: bytes, encoding: str) -> int:
+    """One-byte words between two ASCII words ("foi à praia") read as a letter of another script
+    ("foi א praia"): a Latin sentence does not switch script for one letter."""
+    if not lone:
+        return 0
+    count = 0
+    for ch in lone.decode(encoding, errors="replace"):
+        _, script, kind = _char_info(ch) if ch > "\x7f" else (0.0, _LATIN, 0)
+        if kind in (1, 2, 3) and script != _LATIN:
+            count += 1
+    return count
+
+
+def _declared_scripts(data: bytes) -> frozenset[int]:
+    """The scripts of the language a document declares (RSS <language>, HTML lang=, xml:lang=)."""
+    match = _LANGUAGE_HINT.search(data, 0, 4096)
+    if match is None:
+        return frozenset()
+    return _LANGUAGE_SCRIPTS.get(match.group(1).lower().decode("ascii"), frozenset())
+
+
+def _script_misfits(text: str, scripts: frozenset[int]) -> int:
+    """Non-ASCII letters outside the scripts of the declared language."""
+    misfits = 0
+    for ch in text:
+        if ch > "\x7f":
+            _, script, kind = _char_info(ch)
+            if kind in (1, 2, 3) and script not in scripts:
+                misfits += 1
+    return misfits
+
+
+def _decoded_cost(text: str, high: int | None = None) -> float:
+    """Mean cost per non-ASCII character (or per `high` byte): each run scored with one character
+    of context either side."""
+    runs = [text[max(0, m.start() - 1) : m.end() + 1] for m in _DECODED_RUN.finditer(text)]
+    if high is None:
+        high = sum(len(run) for run in runs)
+    return _plausibility_cost("\n".join(runs), False) / max(1, high)
 
 
 def _norm_name(name: str) -> str:
@@ -392,60 +628,107 @@ def _rerank(data: bytes, results: list[Any]) -> tuple[str, float, str]:
     top_conf = float(results[0].get("confidence") or 0.0)
     first = str(results[0]["encoding"])
     if top_conf >= 0.9 and not data.isascii():
+        # A sure answer (a declared charset, a UTF-16 pattern, an escape sequence): kept unless
+        # its text reads as noise, as when a page declares one charset and was saved in another.
         text = _safe_decode(data, first)
         if text is not None:
             superset = _SUPERSETS.get(_norm_name(first)) or _SUPERSETS.get(first)
             if superset and _C1.search(text):
                 alt = _safe_decode(data, superset)
                 if alt is not None:
-                    return superset, top_conf, alt
-            return first, top_conf, text
+                    first, text = superset, alt
+            if _NOT_ASCII_COMPATIBLE.match(_norm_name(first)) or _decoded_cost(text[:_SAMPLE_BYTES]) <= _SURE_MAX_COST:
+                return first, top_conf, text
+        if _DECLARATION.search(data[:4096]):
+            # Ask again with the declaration hidden: byte statistics alone propose the others.
+            import chardet
+
+            hidden = _DECLARATION.sub(lambda m: b"_" * len(m.group()), data)
+            others = chardet.detect_all(hidden, prefer_superset=False, compat_names=False)
+            results = [r for r in others if r.get("encoding")] + [{"encoding": first, "confidence": top_conf / 2}]
+            top_conf = max(float(r.get("confidence") or 0.0) for r in results)
+            first = str(results[0]["encoding"])
     candidates: list[tuple[str, float]] = []
     seen: set[str] = set()
-    floor = max(1e-4, top_conf * _EXTRA_CONFIDENCE)
     for r in results:
         enc = r.get("encoding")
         if not enc or enc in seen:
             continue
         seen.add(enc)
         candidates.append((enc, max(float(r.get("confidence") or 0.0), 1e-4)))
-    high = len(_HIGH_BYTE.findall(data))
+    sample = data[:_SAMPLE_BYTES]
+    high = len(_HIGH_BYTE.findall(sample))
     extra: tuple[str, ...] = ()
     if high == 0:
         extra = _EBCDIC_CODECS
-    elif high >= 2 and b"\x00" not in data:
+    elif high >= 2 and b"\x00" not in sample:
         extra = _CJK_CODECS
-    for enc in extra:
-        if enc not in seen:
-            seen.add(enc)
-            candidates.append((enc, floor))
-    best: tuple[float, str, float, str] | None = None
-    by_text: dict[str, float] = {}
+    floor = max(1e-4, top_conf * _EXTRA_CONFIDENCE)
+    # chardet may rank these last on a short file: they get the floor at least.
+    candidates = [(enc, max(conf, floor) if enc in extra else conf) for enc, conf in candidates]
+    candidates += [(enc, floor) for enc in extra if enc not in seen]
+    if high and b"\x00" not in sample:
+        # chardet can leave out the everyday Windows code pages altogether on a short text.
+        candidates += [(enc, floor) for enc in _COMMON_PAGES if enc not in seen and enc not in extra]
+    candidates.sort(key=lambda candidate: -candidate[1])
+    best: tuple[float, str, float] | None = None
+    texts: set[str] = set()
     tolerated = 2 + high // 100
+    # Single-byte code pages are judged on the distinct runs of non-ASCII bytes (with one byte of
+    # context each side) rather than the whole sample: the same verdict, a fraction of the work.
+    runs = b"\n".join(dict.fromkeys(sample[max(0, m.start() - 1) : m.end() + 1] for m in _HIGH_RUN.finditer(sample)))
+    runs_high = max(1, len(_HIGH_BYTE.findall(runs)))
+    lone = b"".join(_LONE_BETWEEN_ASCII_WORDS.findall(sample))
+    scripts = _declared_scripts(sample)
     for enc, conf in candidates:
-        text = _lenient_decode(data, enc, tolerated)
-        if text is None:
+        prior = _CONFIDENCE_WEIGHT * math.log(top_conf / conf)
+        if best is not None and prior >= best[0]:
+            break  # no cost is negative: nothing further down can win
+        name = _norm_name(enc)
+        full = high == 0 or bool(_NOT_ASCII_COMPATIBLE.match(name))
+        single = not full and _single_byte(name)
+        piece = runs if single else sample
+        text = _lenient_decode(piece, enc, tolerated)
+        if text is None or text in texts:
             continue
-        if text in by_text:
-            continue
-        superset = _SUPERSETS.get(_norm_name(enc)) or _SUPERSETS.get(enc)
+        texts.add(text)
+        superset = _SUPERSETS.get(name) or _SUPERSETS.get(enc)
         if superset and _C1.search(text):
-            alt = _safe_decode(data, superset)
-            if alt is not None and alt not in by_text:
+            alt = _lenient_decode(piece, superset, tolerated)
+            if alt is not None:
                 enc, text = superset, alt
-        full = high == 0 or bool(_NOT_ASCII_COMPATIBLE.match(_norm_name(enc)))
-        weight = len(data) if full else max(1, high)
-        cost = _plausibility_cost(text, full) / weight
-        score = cost + _CONFIDENCE_WEIGHT * math.log(top_conf / conf)
-        by_text[text] = score
+        if full:
+            cost = _plausibility_cost(text, True) / max(1, len(sample))
+        elif single:
+            cost = _plausibility_cost(text, False) / runs_high
+            if best is None or cost + prior < best[0]:  # misfits only add: count them when they matter
+                misfits = _alphabet_misfits(text) + _foreign_between_latin(lone, enc)
+                cost += misfits * _MISFIT_COST / runs_high
+                if scripts:
+                    cost += _script_misfits(text, scripts) * _MISFIT_COST / runs_high
+        else:
+            cost = _decoded_cost(text, high)
+            if scripts:
+                cost += _script_misfits(text, scripts) * _MISFIT_COST / max(1, high)
+        score = cost + prior
         if best is None or score < best[0]:
-            best = (score, enc, conf, text)
-    if best is None:
-        try:
-            return first, top_conf, data.decode(first, errors="replace")
-        except LookupError:
-            return "utf-8", 0.0, data.decode("utf-8", errors="replace")
-    return best[1], best[2], best[3]
+            best = (score, enc, conf)
+    enc, conf = (best[1], best[2]) if best is not None else (first, top_conf)
+    try:
+        return enc, conf, data.decode(enc, errors="replace")
+    except LookupError:
+        return "utf-8", 0.0, data.decode("utf-8", errors="replace")
+
+
+@lru_cache(maxsize=256)
+def _single_byte(encoding: str) -> bool:
+    """An ASCII-compatible code page with one character per byte."""
+    try:
+        return bytes(range(128)).decode(encoding) == "".join(map(chr, range(128))) and (
+            len(bytes(range(128, 256)).decode(encoding, errors="replace")) == 128
+        )
+    except (LookupError, UnicodeDecodeError):
+        return False
 
 
 def _lenient_decode(data: bytes, encoding: str, tolerated: int) -> str | None:

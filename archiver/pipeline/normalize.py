@@ -13,23 +13,37 @@ import unicodedata
 _SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]+")
 # Zero-width and control characters, except newline (tabs were turned into spaces above).
 _INVISIBLE = re.compile(
-    "[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028\u2029\u202a-\u202e"
+    "[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
 )
 _RUN_OF_SPACES = re.compile(" {2,}")
-_SPACE_AROUND_NEWLINE = re.compile(" *\n *")
+_SPACE_AROUND_NEWLINE = re.compile(" +\n *|\n +")
 _BLANK_RUNS = re.compile("\n{3,}")
 
 
 def normalize_text(text: str) -> str:
-    """NFC, LF line ends, plain spaces, no invisible characters, one blank line between paragraphs."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = unicodedata.normalize("NFC", text)
-    text = _SPACES.sub(" ", text)
+    """NFC, LF line ends, plain spaces, no invisible characters, one blank line between paragraphs.
+
+    CR, CRLF, NEL (the line end of EBCDIC text, as cp037/cp500 decode it) and U+2028 end a line;
+    U+2029 ends a paragraph. Quotes, dashes and letters are left as they are.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    plain = text.isascii()
+    if not plain:
+        text = text.replace("\x85", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    # Each substitution is guarded by a plain substring test: most texts need few of them.
+    if not plain or "\t" in text or "\f" in text or "\v" in text:
+        text = _SPACES.sub(" ", text)
     text = _INVISIBLE.sub("", text)
-    text = _RUN_OF_SPACES.sub(" ", text)
-    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
-    text = _BLANK_RUNS.sub("\n\n", text)
+    if not plain:
+        text = unicodedata.normalize("NFC", text)  # after the removals, which can join a letter and its accent
+    if "  " in text:
+        text = _RUN_OF_SPACES.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_RUNS.sub("\n\n", text)
     return text.strip("\n ")
 
 

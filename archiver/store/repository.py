@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from archiver.errors import DatabaseUnavailable, NotFound
 from archiver.pipeline.document import Document as CleanDocument
-from archiver.pipeline.identity import resemblance
+from archiver.pipeline.identity import jaccard
 from archiver.store.engine import make_engine, upgrade_schema
 from archiver.store.models import (
     BlockCount,
@@ -41,8 +41,7 @@ SKETCHES = cast(Table, SketchValue.__table__)
 LOCKS = cast(Table, JobLock.__table__)
 
 NEAR_DUPLICATE_MIN_WORDS = 50
-NEAR_DUPLICATE_MIN_SHARED = 4  # sketch values shared before a pair is compared at all
-NEAR_DUPLICATE_THRESHOLD = 0.6  # estimated Jaccard of word 3-shingles
+NEAR_DUPLICATE_THRESHOLD = 0.7  # Jaccard similarity of word 3-shingles
 
 
 def utcnow() -> datetime:
@@ -240,37 +239,42 @@ class Store:
     def _link_near_duplicates(
         self, conn: Connection, arrivals: Sequence[Arrival], by_hash: dict[str, int]
     ) -> dict[int, int]:
-        """Link each new document to the most similar older one, when a few words are all that differ."""
+        """Link each new document to the most similar older one when a few words are all that differ.
+
+        Candidates share an LSH band key with it (older documents, or earlier ones in this batch);
+        each is confirmed by the exact Jaccard similarity of the two bodies.
+        """
         candidates = [a for a in arrivals if a.document.word_count >= NEAR_DUPLICATE_MIN_WORDS and a.document.sketch]
         if not candidates:
             return {}
-        values = {v for a in candidates for v in a.document.sketch}
-        rows = conn.execute(select(SKETCHES.c.document_id, SKETCHES.c.value).where(SKETCHES.c.value.in_(values))).all()
-        sketches: dict[int, set[int]] = {}
-        for doc_id, value in rows:
-            sketches.setdefault(doc_id, set()).add(value)
-        links: dict[int, tuple[int, float]] = {}
+        keys = {v for a in candidates for v in a.document.sketch}
+        sharing: dict[int, set[int]] = {}
+        for doc_id, key in conn.execute(
+            select(SKETCHES.c.document_id, SKETCHES.c.value).where(SKETCHES.c.value.in_(keys))
+        ).all():
+            sharing.setdefault(key, set()).add(doc_id)
+        others = {
+            a_id: {o for key in a.document.sketch for o in sharing.get(key, ()) if o < a_id}
+            for a in candidates
+            for a_id in [by_hash[a.document.content_hash]]
+        }
+        wanted = set().union(*others.values())
+        if not wanted:
+            return {}
+        bodies = dict(conn.execute(select(DOCS.c.id, DOCS.c.body).where(DOCS.c.id.in_(wanted))).all())
+        links: dict[int, int] = {}
         for arrival in candidates:
             doc_id = by_hash[arrival.document.content_hash]
-            mine = set(arrival.document.sketch)
-            best: tuple[int, float] | None = None
-            for other_id, shared in sketches.items():
-                if other_id >= doc_id or len(shared & mine) < NEAR_DUPLICATE_MIN_SHARED:
-                    continue
-                full = tuple(sorted(self._sketch_of(conn, other_id)))
-                score = resemblance(arrival.document.sketch, full)
-                if score >= NEAR_DUPLICATE_THRESHOLD and (best is None or score > best[1]):
-                    best = (other_id, score)
-            if best:
-                links[doc_id] = best
-        for doc_id, (other_id, score) in links.items():
-            conn.execute(
-                update(DOCS).where(DOCS.c.id == doc_id).values(near_duplicate_of=other_id, similarity=round(score, 3))
-            )
-        return {doc_id: other for doc_id, (other, _score) in links.items()}
-
-    def _sketch_of(self, conn: Connection, document_id: int) -> list[int]:
-        return list(conn.execute(select(SKETCHES.c.value).where(SKETCHES.c.document_id == document_id)).scalars())
+            scored = [(jaccard(arrival.document.body, bodies[o]), o) for o in others[doc_id] if o in bodies]
+            if not scored:
+                continue
+            score, other = max(scored)
+            if score >= NEAR_DUPLICATE_THRESHOLD:
+                links[doc_id] = other
+                conn.execute(
+                    update(DOCS).where(DOCS.c.id == doc_id).values(near_duplicate_of=other, similarity=round(score, 3))
+                )
+        return links
 
     def _count_blocks(self, conn: Connection, arrivals: Sequence[Arrival]) -> None:
         """Evidence for learned boilerplate: each paragraph hash counted once per new document of a source."""
