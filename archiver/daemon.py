@@ -39,6 +39,10 @@ def worker_init() -> None:
     warm_up()
 
 
+def worker_ready() -> None:
+    """A no-op task: submitting one per worker makes the pool start (and warm up) all of them."""
+
+
 class Daemon:
     def __init__(self, settings: Settings, *, once: bool = False) -> None:
         self.settings = settings
@@ -138,11 +142,15 @@ class Daemon:
         return None
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
+        """A pool whose every worker is started now: spawned lazily, the first files would wait for warm-up."""
+        pool = ProcessPoolExecutor(
             max_workers=self.settings.worker_count,
             mp_context=multiprocessing.get_context("forkserver"),
             initializer=worker_init,
         )
+        for _ in range(self.settings.worker_count):
+            pool.submit(worker_ready)
+        return pool
 
     def _start_scheduler(self, store: Store) -> Any:
         from apscheduler.schedulers.background import BackgroundScheduler
