@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     LargeBinary,
-    Select,
     Text,
     and_,
     bindparam,
@@ -41,9 +40,10 @@ SNIPPET_OPEN = "["
 SNIPPET_CLOSE = "]"
 SNIPPET_TOKENS = 24
 SNIPPET_CHARS = 200
-# PostgreSQL ranks (ts_rank_cd reads every candidate's whole tsvector) among the newest matches only:
-# a word found in most of a large archive would otherwise cost a second a query.
-PG_RANK_WINDOW = 1000
+# Both databases rank the newest RANK_WINDOW matches only (bm25 and ts_rank_cd are computed per match):
+# a word found in most of a large archive would otherwise cost a tenth of a second (SQLite) to a second
+# (PostgreSQL, which reads each candidate's whole tsvector) per query.
+RANK_WINDOW = 1000
 EXPORT_BATCH = 250
 
 _FTS = table("documents_fts")
@@ -90,7 +90,7 @@ class Filters:
     def conditions(self, dialect: str) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
         if self.lang:
-            conds.append(func.lower(DOCS.c.language) == self.lang.lower())
+            conds.append(DOCS.c.language == self.lang.lower())  # stored as lower-case ISO 639-1 codes
         if self.source is not None:
             conds.append(DOCS.c.source == self.source)
         if self.author:
@@ -148,14 +148,14 @@ def search(store: Store, query: str, filters: Filters | None = None, limit: int 
     """
     parsed = parse(query)
     conds = (filters or Filters()).conditions(store.dialect)
-    stmt: Select[Any]
+    stmt: Any
     if store.dialect == "postgresql":
         tsquery = func.to_tsquery(_PG_SIMPLE, bindparam("q", parsed.tsquery()))
         window = (
             select(DOCS.c.id, _PG_SEARCH.label("search"))
             .where(_PG_SEARCH.op("@@")(tsquery), *conds)
             .order_by(DOCS.c.id.desc())
-            .limit(PG_RANK_WINDOW)
+            .limit(RANK_WINDOW)
             .subquery("window")
         )
         rank = func.ts_rank_cd(window.c.search, tsquery)
@@ -167,6 +167,16 @@ def search(store: Store, query: str, filters: Filters | None = None, limit: int 
             .order_by(top.c.score.desc(), DOCS.c.id)
         )
     else:
+        match = _FTS_NAME.op("MATCH")(parsed.fts5())
+        # The newest RANK_WINDOW matches are ranked (bm25 is computed per match): the rowid of the oldest of them.
+        oldest = (
+            select(_FTS_ROWID)
+            .select_from(_FTS.join(DOCS, DOCS.c.id == _FTS_ROWID) if conds else _FTS)
+            .where(match, *conds)
+            .order_by(_FTS_ROWID.desc())
+            .limit(1)
+            .offset(RANK_WINDOW - 1)
+        )
         # `rank MATCH` + ORDER BY rank lets FTS5 sort inside the index: snippet() then runs only on returned rows.
         stmt = (
             select(
@@ -175,11 +185,15 @@ def search(store: Store, query: str, filters: Filters | None = None, limit: int 
                 (-_FTS_RANK).label("score"),
             )
             .select_from(_FTS.join(DOCS, DOCS.c.id == _FTS_ROWID))
-            .where(_FTS_NAME.op("MATCH")(parsed.fts5()), _FTS_RANK.op("MATCH")(SQLITE_RANK), *conds)
+            .where(match, _FTS_RANK.op("MATCH")(SQLITE_RANK), *conds)
             .order_by(_FTS_RANK)
             .limit(limit)
         )
     with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            threshold = conn.execute(oldest).scalar()
+            if threshold is not None:
+                stmt = stmt.where(bindparam("oldest", threshold) <= _FTS_ROWID)
         rows = [_row(r) for r in conn.execute(stmt).mappings()]
     for row in rows:
         row["score"] = round(float(row["score"]), 6)
