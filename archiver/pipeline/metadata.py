@@ -6,17 +6,20 @@ the metadata is read around its top, where publishers put it: the title is the b
 line shortly before the body, the byline and the date sit between the title and the body. Only
 when the head says nothing is the rest of the page searched (an author box at the bottom, a
 "Posted on ..." line). Cue words and month names live in config/rules/ (bylines.toml, months.toml):
-adding a language is adding data. Everything here is pure and cheap (a few regexes over the head of
-the page); dateparser is never imported.
+adding a language is adding data. Everything here is pure: regexes over the lines near the head of
+the page, with per-line results cached (menus repeat across a site's pages); dateparser is never
+imported, the month-name regexes read every form it was needed for on the dev pages.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
+from typing import NamedTuple
 
 from archiver.pipeline.boilerplate import Verdict
 from archiver.pipeline.document import Metadata
@@ -25,20 +28,67 @@ from archiver.pipeline.rules import load_rules
 MAX_TITLE_CHARS = 250
 LANGUAGE_SAMPLE_CHARS = 1000
 MIN_TITLE_SCORE = 1.0
-TITLE_LOOKBACK_LINES = 150  # candidate titles: this many lines before the body, at most
+FOLLOW_BONUS = 1.5  # for a title with a byline or a date under it
+TITLE_LOOKBACK_LINES = 120  # candidate titles: this many lines before the body, at most
+NO_BODY_HEAD_LINES = 40  # without a body, the head is this many lines from the top
 HEAD_AFTER_LINES = 14  # bylines and dates: this many lines after the top of the body, at most
+TAGS_AFTER_LINES = 300  # a "Tags:" line: this many lines after the top of the body, at most
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
 _BULLET = re.compile(r"^\s*(?:[*+•·o-]|\d{1,3}[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
 _SENTENCE_BREAK = re.compile(r"[.!?…][\"'”’»)]*\s+\S")
 _WORD = re.compile(r"\w+")
-_URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|html?|php)\b|@\w|©|\(c\)", re.I)
-_SEPARATORS = re.compile(r"\s+(?:[|/·•–—-]|//)\s+|\s*[|·•]\s*|,\s+|;\s+")
+_ALPHA = re.compile(r"[^\W\d_]+")
+_MARKERS = frozenset("*+•·-o0123456789")
+_DATEISH = re.compile(r"\d{4}|\d[./-]\s?\d{1,2}[./-]\s?\d\d")
+_KEEP = Verdict(True)
+# drops that name what a line says (a share button, a cookie notice): never a title. Drops by
+# position (navigation, header, footer...) say nothing against a title: titles sit in headers.
+_JUNK_REASONS = frozenset({"share", "subscribe", "newsletter", "cookie", "legal", "caption", "author_bio"})
+_CRUMB = re.compile(r"\s[/>»›]\s|\s[>»›]|[>»›]\s")
+_MENU_ITEM = re.compile(r"^\s*(?:[*+•·o-]|\d{1,3}[.)])\s+\S+(?:\s+\S+){0,2}\s*$|^\s*[*+•·o-]?\s*$")
+_URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|html?|php|jpe?g|png|gif|webp|pdf)\b|@\w|©|\(c\)", re.I)
+_SEPARATORS = re.compile(r"\s+(?:[|/·•–—-]|//)\s+|\s*[|·•/()]\s*|,\s+|;\s+")
+_HANDLE = re.compile(r"\S*@\w\S*|https?://\S+|www\.\S+|\S+\.(?:com|org|net|info)\b\S*", re.I)
+# "By Jane DoeStaff Writer", "vonChris Jung", "Author:Jane Doe", "Jane Doe2022-12-07": glued by the conversion
+_GLUED = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=[:;])(?=[^\W\d_])")
+_CAMEL = re.compile(r"(?<=[a-zß-ÿ]{3})(?=[A-ZÀ-Þ])")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
+_NUMBER = re.compile(r"(?<!\w)\d+(?!\w)")
 _TIME = re.compile(r"\b\d{1,2}[:.h]\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?|uhr|h|[A-Z]{2,4}T?)?\b", re.I)
 _NAME_TOKEN = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _PARTICLES = frozenset(
-    ["von", "van", "vom", "zu", "zur", "de", "da", "del", "della", "der", "den", "di", "du", "la", "le", "les", "y", "e", "bin", "ibn", "al", "el", "dos", "das", "do", "ter", "ten", "st"]
+    [
+        "von",
+        "van",
+        "vom",
+        "zu",
+        "zur",
+        "de",
+        "da",
+        "del",
+        "della",
+        "der",
+        "den",
+        "di",
+        "du",
+        "la",
+        "le",
+        "les",
+        "y",
+        "e",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "dos",
+        "das",
+        "do",
+        "ter",
+        "ten",
+        "st",
+    ]
 )
 
 
@@ -57,7 +107,9 @@ def detect_language(text: str) -> str | None:
     import py3langid
 
     code, _score = py3langid.classify(sample)
-    return str(code)
+    if len(code) != 2:  # the model knows some languages only by a longer code: ISO 639-1 or the next best
+        code = next((c for c, _ in py3langid.rank(sample) if len(c) == 2), None)
+    return str(code) if code else None
 
 
 def _language_sample(text: str) -> str:
@@ -85,10 +137,13 @@ class _Cues:
     numeric: re.Pattern[str]
     ymd: re.Pattern[str]
     prefix: re.Pattern[str]
+    about: re.Pattern[str]
     published: re.Pattern[str]
     updated: re.Pattern[str]
     tags: re.Pattern[str]
     credit: re.Pattern[str]
+    tag_words: frozenset[str]
+    date_words: frozenset[str]
     not_names: frozenset[str]
 
 
@@ -120,7 +175,7 @@ def _cues() -> _Cues:
         re.I,
     )
     numeric = re.compile(
-        r"(?<![\d.:/])(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})(?![\d]|\.\d)"
+        r"(?<![\d.:/])(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?(?P<year>\d{4}|\d{2})(?![\d]|\.\d)"
     )
     ymd = re.compile(
         r"(?<![\d.])(?P<year>\d{4})(?P<sep>[-/.])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})(?!\d)|"
@@ -130,10 +185,10 @@ def _cues() -> _Cues:
     def cue(kind: str, before_name: bool = False) -> re.Pattern[str]:
         alternation = _alternation(words(kind))
         if before_name:
-            return re.compile(rf"(?:^|(?<=[\s|/,(–—-]))(?:{alternation})\s*:?\s+", re.I)
+            return re.compile(rf"(?:^|(?<=[\s|/,(–—-]))(?:{alternation})(?:\s*:?\s+|:|(?-i:(?=[A-ZÀ-Þ])))", re.I)
         return re.compile(rf"(?<![^\W\d_])(?:{alternation})(?![^\W\d_])", re.I)
 
-    not_names = words("weekdays") | set(month_of) | words("published") | words("updated") | words("tags")
+    not_names = words("weekdays") | words("published") | words("updated") | words("tags") | words("prefix")
     return _Cues(
         month_of=month_of,
         dmy=dmy,
@@ -141,32 +196,65 @@ def _cues() -> _Cues:
         numeric=numeric,
         ymd=ymd,
         prefix=cue("prefix", before_name=True),
+        about=re.compile(rf"(?:{_alternation(words('about'))})\s*:?\s+", re.I),
         published=cue("published"),
         updated=cue("updated"),
         tags=re.compile(rf"^\s*(?:{_alternation(words('tags'))})\s*:\s*(?P<rest>.+)$", re.I),
         credit=re.compile(rf"(?<![^\W\d_])(?:{_alternation(words('credit'))})\s*[:/©]|©|\bgetty\b", re.I),
         not_names=frozenset(not_names),
+        tag_words=frozenset(words("tags")),
+        date_words=frozenset(w for ws in ("published", "updated", "weekdays") for w in words(ws) for w in w.split()),
     )
 
 
 # ---------------------------------------------------------------------------------------- layout
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     text: str  # stripped
-    block: int
-    single: bool  # the whole block is this one line
+    block: int  # index of its paragraph
+    single: bool  # the whole paragraph is this one line
+    keep: bool  # the boilerplate verdict on it
+    reason: str | None  # why it was dropped
 
 
-def _lines(blocks: Sequence[str]) -> list[_Line]:
-    out = []
-    for index, block in enumerate(blocks):
-        parts = [p.strip() for p in block.split("\n")]
-        parts = [p for p in parts if p]
-        for part in parts:
-            out.append(_Line(part, index, len(parts) == 1))
-    return out
+def _layout(
+    blocks: Sequence[str], verdicts: Sequence[Verdict], paragraphs: Sequence[int] | None
+) -> tuple[list[_Line], list[str], list[bool]]:
+    """Lines, paragraphs and whether each paragraph holds kept text.
+
+    Blocks are either paragraphs (lines separated by single newlines), or single lines with
+    `paragraphs` giving the paragraph of each.
+    """
+    if paragraphs is None or len(paragraphs) != len(blocks):
+        paragraphs = range(len(blocks))
+    texts: list[str] = []
+    verdict_of: list[Verdict] = []
+    owner: list[int] = []
+    previous = None
+    for position, (block, paragraph) in enumerate(zip(blocks, paragraphs, strict=False)):
+        verdict = verdicts[position] if position < len(verdicts) else _KEEP
+        for part in block.split("\n") if "\n" in block else (block,):
+            part = part.strip()
+            if part:
+                if paragraph != previous:
+                    previous = paragraph
+                    owner.append(len(texts) + 1)  # marks a new paragraph
+                texts.append(part)
+                verdict_of.append(verdict)
+    lines: list[_Line] = []
+    paras: list[str] = []
+    kept: list[bool] = []
+    starts = [start - 1 for start in owner] + [len(texts)]
+    for index in range(len(starts) - 1):
+        begin, end = starts[index], starts[index + 1]
+        single = end - begin == 1
+        for position in range(begin, end):
+            verdict = verdict_of[position]
+            lines.append(_Line(texts[position], index, single, verdict.keep, verdict.reason))
+        paras.append("\n".join(texts[begin:end]))
+        kept.append(any(verdict_of[position].keep for position in range(begin, end)))
+    return lines, paras, kept
 
 
 def _is_prose(block: str) -> bool:
@@ -177,19 +265,19 @@ def _is_prose(block: str) -> bool:
         bullets = sum(1 for line in lines if _BULLET.match(line) or len(line) < 40)
         if bullets * 3 > len(lines) or len(block) / len(lines) < 60:
             return False
-    if len(_WORD.findall(block)) < 18:
+    if block.count(" ") < 17:
         return False
     return bool(_SENTENCE_END.search(block.rstrip()) or _SENTENCE_BREAK.search(block))
 
 
-def _body_start(blocks: Sequence[str], verdicts: Sequence[Verdict]) -> int:
+def _body_start(blocks: Sequence[str], keeps: Sequence[bool]) -> int:
     """Index of the first block of the densest run of prose: the top of the article.
 
     A maximum-sum run where prose blocks count their length and other blocks a cost that grows
     with their size: captions and "Advertisement" lines inside an article cost little, menus and
     link lists a lot.
     """
-    prose = [_is_prose(b) and (i >= len(verdicts) or verdicts[i].keep) for i, b in enumerate(blocks)]
+    prose = [_is_prose(b) and keeps[i] for i, b in enumerate(blocks)]
     if not any(prose):
         prose = [_is_prose(b) for b in blocks]
         if not any(prose):
@@ -231,10 +319,11 @@ def _valid(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _dates(line: str, language: str | None) -> list[_Date]:
-    """Every date written in `line`, in order."""
-    if not any(ch.isdigit() for ch in line):
-        return []
+@lru_cache(maxsize=8192)
+def _dates(line: str, language: str | None) -> tuple[_Date, ...]:
+    """Every date written in `line`, in order (cached: menus and footers repeat across pages)."""
+    if not _DATEISH.search(line):
+        return ()
     cues = _cues()
     found: list[_Date] = []
     taken: list[tuple[int, int]] = []
@@ -245,7 +334,9 @@ def _dates(line: str, language: str | None) -> list[_Date]:
             found.append(_Date(value, *span))
             taken.append(span)
 
-    for pattern in (cues.dmy, cues.mdy):
+    words = _ALPHA.findall(line.casefold())
+    month_patterns = (cues.dmy, cues.mdy) if any(w in cues.month_of for w in words) else ()
+    for pattern in month_patterns:
         for match in pattern.finditer(line):
             month = cues.month_of.get(match["month"].casefold().rstrip("."))
             if month:
@@ -266,12 +357,29 @@ def _dates(line: str, language: str | None) -> list[_Date]:
             month_first = True
         add(_valid(year, a, b) if month_first else _valid(year, b, a), match)
     found.sort(key=lambda d: d.start)
-    return found
+    return tuple(found)
+
+
+def _date_cost(text: str, found: _Date, position: int) -> float:
+    """What speaks against a date being the publication date, besides its distance to the title."""
+    cues = _cues()
+    before = text[max(0, found.start - 40) : found.start]
+    cost = position * 0.5
+    if cues.updated.search(before):
+        cost += 6.0
+    elif cues.published.search(before) or cues.prefix.search(before):
+        cost -= 5.0
+    if len(text) > 100:
+        cost += 2.0  # a date inside a sentence or a caption
+    return cost
 
 
 def _published(lines: Sequence[_Line], anchor: int, body: int, language: str | None) -> date | None:
-    """The publication date: a cued one near the head first, then the nearest to the title."""
-    cues = _cues()
+    """The publication date: the nearest to the title, cued ones ("Published") first.
+
+    The head (a few lines above the title to a few lines into the body) is searched first; then
+    the nearest date above it, then below it, which is where blogs put "Posted on ...".
+    """
     lo, hi = max(0, anchor - 12), min(len(lines), body + HEAD_AFTER_LINES)
     best: tuple[float, date] | None = None
     for index in range(lo, hi):
@@ -279,21 +387,18 @@ def _published(lines: Sequence[_Line], anchor: int, body: int, language: str | N
         if len(text) > 300:
             continue
         for position, found in enumerate(_dates(text, language)):
-            before = text[max(0, found.start - 40) : found.start]
-            cost = abs(index - anchor) * (1.0 if index >= anchor else 2.0) + position * 0.5
-            if cues.updated.search(before):
-                cost += 30
-            elif cues.published.search(before):
-                cost -= 3
+            cost = abs(index - anchor) * (1.0 if index >= anchor else 2.0) + _date_cost(text, found, position)
             if best is None or cost < best[0]:
                 best = (cost, found.value)
     if best is not None:
         return best[1]
+    for index in range(lo - 1, max(-1, lo - 200), -1):
+        text = lines[index].text
+        if len(text) <= 200 and (above := _dates(text, language)):
+            return above[0].value
     for line in lines[hi : hi + 400]:
-        if len(line.text) <= 200 and (found := _dates(line.text, language)):
-            before = line.text[: found[0].start]
-            if cues.published.search(before) or cues.prefix.search(before):
-                return found[0].value
+        if len(line.text) <= 200 and (below := _dates(line.text, language)):
+            return below[0].value
     return None
 
 
@@ -311,10 +416,14 @@ def _name_tokens(tokens: Sequence[str], allow_caps: bool) -> bool:
         if token.casefold().rstrip(".") in cues.not_names:
             return False
         letters = [ch for ch in token if ch.isalpha()]
+        if len(letters) > 1 and token.endswith("."):
+            return False  # "Fot.", "Dr.": an abbreviation, not part of a name
         if len(letters) == 1:
             if not token.endswith(".") and position != len(tokens) - 1:
                 return False
-        elif (not any(ch.islower() for ch in letters) and not allow_caps) or (sum(ch.isupper() for ch in letters[1:]) > 1 and any(ch.islower() for ch in letters)):
+        elif (not any(ch.islower() for ch in letters) and not allow_caps) or (
+            sum(ch.isupper() for ch in letters[1:]) > 1 and any(ch.islower() for ch in letters)
+        ):
             return False
         capitals += 1
     return 2 <= capitals <= 4
@@ -331,10 +440,10 @@ def _name(segment: str, allow_caps: bool = False) -> str | None:
     return segment if _name_tokens(tokens, allow_caps) else None
 
 
-def _name_after(rest: str) -> str | None:
+def _name_after(rest: str, allow_caps: bool = True) -> str | None:
     """The name that opens `rest` (the text after a byline prefix): the longest 2-4 word run."""
     tokens: list[str] = []
-    for raw in rest.split()[:7]:
+    for raw in rest.replace("/", " / ").split()[:7]:
         token = raw.rstrip(",;:|")
         if not token or not _NAME_TOKEN.fullmatch(token):
             break
@@ -342,7 +451,7 @@ def _name_after(rest: str) -> str | None:
         if token != raw:
             break
     for size in range(min(len(tokens), 6), 1, -1):
-        if _name_tokens(tokens[:size], allow_caps=True):
+        if _name_tokens(tokens[:size], allow_caps=allow_caps):
             name = " ".join(tokens[:size])
             return name.title() if name.isupper() else name
     return None
@@ -354,70 +463,138 @@ def _strip_dates(text: str, language: str | None) -> str:
     return _TIME.sub(" | ", text)
 
 
+@lru_cache(maxsize=8192)
 def _byline(text: str, language: str | None) -> str | None:
-    """The name in a byline: "By Jane Doe", "Jane Doe | Staff writer", "8 Dec 2023 // Jane Doe"."""
-    if len(text) > 160 or _URLISH.search(text):
+    """The name in a byline: "By Jane Doe", "8 Dec 2023, 10:00 // von Jane Doe", "Autor: Jane Doe".
+
+    The prefix must open the line, or follow only a date, a time or a separator: "an interview
+    with author Jane Doe" is not a byline.
+    """
+    if len(text) > 160:
         return None
-    text = _BULLET.sub("", text)
+    text = _BULLET.sub("", _HANDLE.sub(" ", _GLUED.sub(" ", text)))
+    if _URLISH.search(text):
+        return None
     for match in _cues().prefix.finditer(text):
-        name = _name_after(text[match.end() :])
+        before = _strip_dates(text[: match.start()], language)
+        if any(w.casefold() not in _cues().date_words for w in _LETTERS.findall(before)):
+            continue
+        name = _name_after(_CAMEL.sub(" ", text[match.end() :]))
         if name:
             return name
     return None
 
 
-def _bare_name(text: str, language: str | None, lowered: str) -> str | None:
+def _bare_name(text: str, language: str | None, vocabulary: _Vocabulary | None) -> str | None:
     """A line that is a name, maybe with a role or a date: "Tom Krisher, AP Auto Writer"."""
-    if len(text) > 120 or _URLISH.search(text) or _BULLET.match(text):
+    if len(text) > 120:
         return None
-    for segment in _SEPARATORS.split(_strip_dates(text, language)):
-        name = _name(segment)
-        if name and not any(_lower_word(t, lowered) for t in name.split()):
+    stripped = _strip_dates(_GLUED.sub(" ", text), language)
+    dated = stripped != _GLUED.sub(" ", text)  # "Jane Doe 8. Mai 2023, 10:00 Uhr": a byline line
+    text = _HANDLE.sub(" | ", stripped)
+    if _URLISH.search(text) or _cues().credit.search(text):
+        return None  # a link, or a picture credit ("Photo: Jane Doe")
+    text = _BULLET.sub("", text)
+    for segment in _SEPARATORS.split(text):
+        segment = _NUMBER.sub(" ", segment)
+        name = _name(segment) or (_name_after(segment, allow_caps=False) if dated else None)
+        if name and vocabulary is not None:
+            name = vocabulary.trim(name)
+        if name:
             return name
     return None
 
 
-def _lower_word(token: str, lowered: str) -> bool:
-    """True when `token` also occurs in lower case in the page: a common word, not a name."""
-    low = token.lower().strip(".")
-    if low == token or low in _PARTICLES or len(low) < 3:
-        return False
-    return re.search(rf"(?<![^\W\d_]){re.escape(low)}(?![^\W\d_])", lowered) is not None
+class _Vocabulary:
+    """Words the page writes in lower case, built on first use: common words, not names."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._words: frozenset[str] | None = None
+
+    def common(self, token: str) -> bool:
+        low = token.lower().strip(".")
+        if low == token or low in _PARTICLES or len(low) < 2:
+            return False
+        if self._words is None:
+            self._words = frozenset(_WORD.findall(self.text))  # case kept: holds `low` only if written so
+        return low in self._words
+
+    def trim(self, name: str) -> str | None:
+        """`name` up to its first common word ("Jane Doe Business" -> "Jane Doe"), if 2 words remain."""
+        tokens = name.split()
+        for index, token in enumerate(tokens):
+            if self.common(token) and (index > 0 or len(tokens) < 2 or self.common(tokens[1])):
+                tokens = tokens[:index]
+                break
+        while tokens and tokens[-1].casefold() in _PARTICLES:
+            tokens.pop()
+        return " ".join(tokens) if len(tokens) >= 2 else None
 
 
-def _bio_author(blocks: Sequence[str]) -> str | None:
-    """ "Sam Jeans" on its own line, then "Sam est un rédacteur...": an author box."""
+def _bio_author(blocks: Sequence[str], lines: Sequence[_Line]) -> str | None:
+    """An author box: a name on its own line, and a paragraph about that person.
+
+    "Sam Jeans" then "Sam est un rédacteur..." right below it, or "Will Knight is a senior writer..."
+    anywhere when "Will Knight" also stands alone on a line of the page.
+    """
+    alone = {line.text for line in lines if len(line.text) <= 40}
     for index in range(len(blocks) - 1, 0, -1):
         bio = blocks[index]
         if len(bio) < 60:
             continue
         line = blocks[index - 1].strip()
-        if "\n" in line or len(line) > 60:
-            continue
-        name = _name(line)
-        if name is None:
-            continue
-        first = name.split()[0]
-        if bio.startswith((first + " ", name)):
+        if "\n" not in line and len(line) <= 60 and (name := _name(line)) and bio.startswith(name.split()[0] + " "):
             return name
+        words = bio.split(None, 4)[:4]
+        for size in (2, 3):
+            lead = " ".join(words[:size]).rstrip(",")
+            if lead in alone and _name(lead) and len(words) > size and words[size][:1].islower():
+                return lead
     return None
 
 
 def _author(
     lines: Sequence[_Line], blocks: Sequence[str], anchor: int, body: int, title: int | None, language: str | None
 ) -> str | None:
-    lo, hi = max(0, anchor - 4), min(len(lines), body + HEAD_AFTER_LINES)
+    """The nearest byline to the title (a prefixed one counts as nearer), then an author box."""
+    lo, hi = max(0, anchor - 4), min(len(lines), body + HEAD_AFTER_LINES, max(anchor, body) + 40)
+    start = lines[body].block if body < len(lines) else 0
+    page = _Vocabulary("\n".join(blocks[max(0, start - 10) : start + 30])[:10_000])
+    dated = [i for i in range(lo, hi) if _dates(lines[i].text, language)]
+    best: tuple[float, str] | None = None
     for index in range(lo, hi):
-        if index != title and (name := _byline(lines[index].text, language)):
-            return name
-    lowered = "\n".join(blocks[body : body + 40]) if body < len(blocks) else "\n".join(blocks)
-    for index in range(lo, hi):
-        if index != title and (name := _bare_name(lines[index].text, language, lowered)):
-            return name
-    if name := _bio_author(blocks):
+        if index == title:
+            continue
+        text = lines[index].text
+        cost = abs(index - anchor) * (1.0 if index > anchor else 2.0)
+        name = _byline(text, language)
+        if name is None and _cues().prefix.fullmatch(text.strip(" :")) and index + 1 < hi:
+            name = _name(lines[index + 1].text, allow_caps=True)  # "By" alone, the name below
+        if name is not None:
+            cost -= 5.0  # a prefix says it is a byline
+        elif any(abs(index - n) <= 2 for n in dated) or (title is not None and abs(index - title) <= 2):
+            name = _bare_name(text, language, page)
+        if name is not None:
+            name = page.trim(name)
+        if name is not None and (best is None or cost < best[0]):
+            best = (cost, name)
+    if best is not None:
+        return best[1]
+    if name := _bio_author(blocks, lines):
         return name
-    for line in lines[hi:]:
-        if name := _byline(line.text, language):
+    cues = _cues()
+    for line in lines[hi : hi + 600]:
+        if len(line.text) > 80:
+            continue
+        text = _BULLET.sub("", line.text)
+        if cues.prefix.match(text):
+            name = _byline(text, language)
+        elif match := cues.about.match(text):
+            name = _name_after(text[match.end() :])
+        else:
+            continue
+        if name and (name := page.trim(name)):
             return name
     return None
 
@@ -433,9 +610,9 @@ def _title_score(
     lines: Sequence[_Line],
     index: int,
     body_line: int,
-    whole: str,
+    head: str,
+    repeats: Counter[str],
     body_words: frozenset[str],
-    dropped: frozenset[int],
     language: str | None,
 ) -> float:
     """How much line `index` looks like the page's title, before neighbours are compared."""
@@ -443,22 +620,18 @@ def _title_score(
     text = _heading(line.text)
     if not 4 <= len(text) <= MAX_TITLE_CHARS or _URLISH.search(text) or "»" in text[-3:]:
         return -99.0
-    if text.endswith((".", ":", ",", ";")) and not text.endswith("..."):
-        return -99.0
     words = text.split()
-    letters = sum(ch.isalpha() for ch in text)
-    if letters < 0.6 * len(text.replace(" ", "")) or _byline(text, language):
+    if text.endswith((":", ",", ";")) or (text.endswith(".") and not text.endswith("...") and len(words) > 15):
+        return -99.0
+    letters = sum(map(str.isalpha, text))
+    if letters < 0.6 * len(text.replace(" ", "")):
         return -99.0
     score = 0.0
-    if _dates(text, language):
-        if len(words) < 5:
-            return -99.0
-        score -= 1.0
-    score += 1.5 if line.single else -0.5
+    score += 2.0 if line.single else -0.5
     if text != line.text:
         score -= 1.5
     score += 1.0 if 4 <= len(words) <= 25 else (0.0 if len(words) == 3 else (-1.0 if len(words) <= 2 else -2.0))
-    if line.block in dropped:
+    if line.reason in _JUNK_REASONS:
         score -= 2.0
     if _cues().credit.search(text):
         score -= 2.0
@@ -466,45 +639,78 @@ def _title_score(
         score -= 1.5
     if text[0] in '“"„«(' or text.endswith(")"):
         score -= 1.0
-    if "|" in text:
+    if "|" in text or len(_CRUMB.findall(text)) >= 2:
         score -= 1.5
-    if len(text) >= 12 and whole.count(text) >= 2:
+    if _SENTENCE_BREAK.search(text):
+        score -= 1.5
+    if text.endswith(".") and not text.endswith("..."):
+        long_words = [w for w in words if len(w) > 3]
+        if sum(w[0].isupper() for w in long_words) < 0.6 * len(long_words):
+            return -99.0  # a sentence; a headline with a full stop is written in title case
+        score -= 2.5
+    if len(words) > 18:
+        score -= 1.0
+    copies = repeats[text]
+    if copies > 3:
+        score -= 1.0
+    elif len(text) >= 12 and (copies >= 2 or head.count(text) >= 2):
         score += 1.5
     content = [w for w in (m.casefold() for m in _WORD.findall(text)) if len(w) >= 4]
     if content:
-        score += 1.5 * sum(1 for w in content if w in body_words) / len(content)
+        # the share of its words the body repeats; a one-word label proves little
+        score += 3.5 * sum(1 for w in content if w in body_words) / max(len(content), 3)
+    blocks_before_body = lines[body_line].block - line.block if body_line < len(lines) else 0
+    score -= 0.15 * min(12, max(0, blocks_before_body - 2))
+    if blocks_before_body == 1:
+        score -= 1.0  # right above the body: often a standfirst or a caption
+    if index == 0 and line.single:
+        score += 1.0
+    if score + FOLLOW_BONUS < MIN_TITLE_SCORE:
+        return score
     # a byline or a date shortly after the title is where publishers put them
     for follow in lines[index + 1 : index + 7]:
         if follow.block - line.block > 4:
             break
-        if _dates(follow.text, language) or _byline(follow.text, language):
-            score += 1.5
+        if _dates(follow.text, language) or _cues().prefix.match(follow.text.lstrip("*+•·- ")):
+            score += FOLLOW_BONUS
             break
-    blocks_before_body = lines[body_line].block - line.block if body_line < len(lines) else 0
-    score -= 0.15 * min(12, max(0, blocks_before_body - 2))
-    if index == 0 and line.single:
-        score += 1.0
+    if score < MIN_TITLE_SCORE:
+        return score  # what follows only lowers it: skip the dearer checks
+    if _byline(text, language):
+        return -99.0
+    if _name(text):
+        score -= 1.0  # a byline, or a short heading in a language that capitalises nouns
+    if found := _dates(text, language):
+        rest = text[: found[0].start] + text[found[-1].end :]
+        if len(rest.split()) < 4:
+            return -99.0
+        score -= 1.0
     return score
 
 
-def _title(
-    lines: Sequence[_Line], body_line: int, whole: str, body: str, dropped: frozenset[int], language: str | None
-) -> int | None:
+def _title(lines: Sequence[_Line], body_line: int, body: str, language: str | None) -> int | None:
     """The title line: the best-scoring heading before the body, unless it sits under another heading."""
-    body_words = frozenset(w.casefold() for w in _WORD.findall(body[:3000]) if len(w) >= 4)
+    body_words = frozenset(_WORD.findall(body[:3000].casefold()))
     lo = max(0, body_line - TITLE_LOOKBACK_LINES)
-    scores = {i: _title_score(lines, i, body_line, whole, body_words, dropped, language) for i in range(lo, body_line)}
+    head = "\n".join(line.text for line in lines[: body_line + 1])
+    repeats = Counter(_heading(t) if t[0] in _MARKERS else t for t in (line.text for line in lines))
+    scores = {
+        i: _title_score(lines, i, body_line, head, repeats, body_words, language)
+        if 4 <= len(lines[i].text) <= MAX_TITLE_CHARS + 8 and not _MENU_ITEM.match(lines[i].text)
+        else -99.0
+        for i in range(lo, body_line)
+    }
     best: tuple[float, int] | None = None
     for index, score in scores.items():
         if score < MIN_TITLE_SCORE:
             continue
         # a subtitle, a standfirst or a caption sits right under the title
-        for previous in range(index - 1, max(lo, index - 4) - 1, -1):
-            if lines[index].block - lines[previous].block > 2:
+        for previous in range(index - 1, max(lo, index - 6) - 1, -1):
+            if lines[index].block - lines[previous].block > 3:
                 break
             shorter = len(lines[previous].text) < len(lines[index].text)
             if scores[previous] >= MIN_TITLE_SCORE and shorter and len(lines[previous].text.split()) >= 3:
-                score -= 1.0
+                score -= 0.5
                 break
         if best is None or score > best[0]:
             best = (score, index)
@@ -525,21 +731,29 @@ def _tag_words(text: str) -> tuple[str, ...]:
     return ()
 
 
-def _tags(lines: Sequence[_Line], anchor: int, body: int, title: int | None, language: str | None) -> tuple[str, ...]:
+def _tags(
+    lines: Sequence[_Line], anchor: int, body: int, title: int | None, body_text: str, language: str | None
+) -> tuple[str, ...]:
+    """A "Tags: a, b" line, or a short line of capitalised keywords under the date under the title."""
     cues = _cues()
-    for line in lines[max(0, anchor - 4) : min(len(lines), body + HEAD_AFTER_LINES)]:
+    for line in lines[max(0, anchor - 4) : body + TAGS_AFTER_LINES]:  # "Tags:" often closes the article
         match = cues.tags.match(line.text)
         if match:
-            tags = tuple(t.strip() for t in re.split(r"[,;|]", match["rest"]) if t.strip())
-            return tuple(t for t in tags if len(t) <= 40)[:20]
+            tags = (t.strip(" .") for t in re.split(r"[,;|]", match["rest"]))
+            found = tuple(t for t in tags if t and len(t) <= 40 and t.casefold() not in cues.tag_words)
+            if found:
+                return found[:20]
     if title is None:
         return ()
     # a short line of capitalised keywords right after the date under the title
     for index in range(title + 1, min(title + 4, body)):
         if _dates(lines[index].text, language) and index + 1 < body:
             after = lines[index + 1]
-            if after.single and not _bare_name(after.text, language, "") and not _byline(after.text, language):
-                return _tag_words(after.text)
+            if after.single and not _bare_name(after.text, language, None) and not _byline(after.text, language):
+                words = _tag_words(after.text)
+                # keywords name what the article is about: at least two, and the body uses one
+                if len(words) >= 2 and any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", body_text) for w in words):
+                    return words
             return ()
     return ()
 
@@ -547,23 +761,31 @@ def _tags(lines: Sequence[_Line], anchor: int, body: int, title: int | None, lan
 # ---------------------------------------------------------------------------------------- entry
 
 
-def extract_metadata(blocks: Sequence[str], verdicts: Sequence[Verdict], language: str | None) -> Metadata:
-    """Metadata from all blocks of a page (kept and dropped) and the verdicts on them."""
+def extract_metadata(
+    blocks: Sequence[str],
+    verdicts: Sequence[Verdict],
+    language: str | None,
+    paragraphs: Sequence[int] | None = None,
+) -> Metadata:
+    """Metadata from all blocks of a page (kept and dropped) and the verdicts on them.
+
+    `blocks` are paragraphs, or lines with `paragraphs` naming the paragraph of each line (knowing
+    which lines stand alone between blank lines helps to tell a heading from a menu).
+    """
     if not blocks:
         return Metadata(language=language)
-    body_block = _body_start(blocks, verdicts)
-    lines = _lines(blocks[: body_block + 1] if body_block < len(blocks) else blocks)
-    head_size = len(lines)
-    body_line = next((i for i, line in enumerate(lines) if line.block >= body_block), head_size)
-    lines = _lines(blocks)
-    whole = "\n".join(blocks)
-    dropped = frozenset(i for i, v in enumerate(verdicts) if not v.keep)
-    title = _title(lines, body_line, whole, "\n".join(blocks[body_block:]), dropped, language)
+    lines, paras, keeps = _layout(blocks, verdicts, paragraphs)
+    body_block = _body_start(paras, keeps)
+    body_line = next((i for i, line in enumerate(lines) if line.block >= body_block), len(lines))
+    if body_block >= len(paras):  # no prose at all: what heads the page is at its top
+        body_line = min(body_line, NO_BODY_HEAD_LINES)
+    body_text = "\n".join(paras[body_block : body_block + 12])
+    title = _title(lines, body_line, body_text, language)
     anchor = title if title is not None else body_line
     return Metadata(
         title=_heading(lines[title].text) if title is not None else None,
-        author=_author(lines, blocks, anchor, body_line, title, language),
+        author=_author(lines, paras, anchor, body_line, title, language),
         published=_published(lines, anchor, body_line, language),
         language=language,
-        tags=_tags(lines, anchor, body_line, title, language),
+        tags=_tags(lines, anchor, body_line, title, body_text, language),
     )

@@ -125,8 +125,23 @@ def upgrade() -> None:
         sa.Column("holder", sa.Text, nullable=False),
         sa.Column("expires_at", sa.Float, nullable=False),
     )
-    for statement in SQLITE_FTS if op.get_bind().dialect.name == "sqlite" else POSTGRES_FTS:
+    bind = op.get_bind()
+    for statement in SQLITE_FTS if bind.dialect.name == "sqlite" else POSTGRES_FTS:
         op.execute(statement)
+    if bind.dialect.name == "postgresql":
+        _prefer_lz4(bind)
+
+
+def _prefer_lz4(bind: sa.engine.Connection) -> None:
+    """Bodies and vectors TOAST-compressed with lz4 read about twice as fast as with pglz (export, search)."""
+    if (bind.dialect.server_version_info or (0,)) < (14,):
+        return
+    try:
+        with bind.begin_nested():
+            for column in ("body", "search"):
+                bind.execute(sa.text(f"ALTER TABLE documents ALTER COLUMN {column} SET COMPRESSION lz4"))
+    except sa.exc.DBAPIError:
+        pass  # a server built without lz4 keeps pglz: slower reads, same data
 
 
 def downgrade() -> None:

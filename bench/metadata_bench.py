@@ -1,0 +1,64 @@
+"""Time metadata extraction (language detection and extract_metadata) per document.
+
+Usage: python bench/metadata_bench.py [--data DIR] [--limit N] [--cold]
+
+Reads the split's inputs, prepares each page as `clean()` does (decode, normalise, blocks,
+boilerplate verdicts) outside the timed region, then times detect_language and extract_metadata.
+--cold clears the per-process line caches before every document (a worst case: in a worker, menu
+and footer lines repeat across the pages of a site and stay cached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from archiver.pipeline import boilerplate, metadata
+from archiver.pipeline.decode import decode
+from archiver.pipeline.normalize import normalize_text
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "boilerplate-dev"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--cold", action="store_true")
+    args = parser.parse_args()
+    paths = sorted((args.data / "inputs").glob("*.txt"))
+    if args.limit:
+        paths = paths[: args.limit]
+    pages = []
+    for path in paths:
+        text = normalize_text(decode(path.read_bytes()).text)
+        blocks, paragraphs = boilerplate.split_blocks(text)
+        language = metadata.detect_language(text)
+        pages.append((text, blocks, boilerplate.classify(blocks, language), paragraphs))
+    language_ms, metadata_ms = [], []
+    for text, blocks, verdicts, paragraphs in pages:
+        if args.cold:
+            metadata._dates.cache_clear()
+            metadata._byline.cache_clear()
+        start = time.process_time()
+        language = metadata.detect_language(text)
+        middle = time.process_time()
+        metadata.extract_metadata(blocks, verdicts, language, paragraphs)
+        end = time.process_time()
+        language_ms.append((middle - start) * 1000)
+        metadata_ms.append((end - middle) * 1000)
+    both = [a + b for a, b in zip(language_ms, metadata_ms, strict=True)]
+    print(f"{len(pages)} documents (CPU time, {'cold' if args.cold else 'warm'} caches)")
+    for name, values in (("detect_language", language_ms), ("extract_metadata", metadata_ms), ("both", both)):
+        values.sort()
+        p90 = values[int(len(values) * 0.9)]
+        print(
+            f"{name:17s} median {statistics.median(values):.3f} ms  p90 {p90:.3f} ms  "
+            f"mean {statistics.mean(values):.3f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+"""Metadata from text: title, author, published date, language and tags (issue 5)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from archiver.pipeline import process
+from archiver.pipeline.boilerplate import Verdict
+from archiver.pipeline.document import Metadata
+from archiver.pipeline.metadata import detect_language, extract_metadata
+
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+
+BODY = {
+    "en": (
+        "The city council approved the new budget on Tuesday after a long debate about schools, roads and "
+        "the future of public transport in the region, which has been growing quickly for a decade."
+    ),
+    "fr": (
+        "Le conseil municipal a approuvé mardi le nouveau budget après un long débat sur les écoles, les routes "
+        "et l'avenir des transports publics dans la région, qui grandit rapidement depuis dix ans."
+    ),
+    "de": (
+        "Der Stadtrat hat am Dienstag nach einer langen Debatte über Schulen, Straßen und die Zukunft des "
+        "öffentlichen Verkehrs in der Region, die seit zehn Jahren schnell wächst, den neuen Haushalt beschlossen."
+    ),
+    "es": (
+        "El ayuntamiento aprobó el martes el nuevo presupuesto tras un largo debate sobre las escuelas, las "
+        "carreteras y el futuro del transporte público en la región, que crece rápidamente desde hace una década."
+    ),
+}
+
+
+def meta(text: str, language: str | None = "en") -> Metadata:
+    """Metadata of a page given as paragraphs separated by blank lines, every block kept."""
+    blocks = [block for block in text.strip().split("\n\n") if block.strip()]
+    return extract_metadata(blocks, [Verdict(True)] * len(blocks), language)
+
+
+def page(*head: str, language: str = "en", paragraphs: int = 3) -> str:
+    return "\n\n".join([*head, *[BODY[language]] * paragraphs])
+
+
+# ---------------------------------------------------------------------------------------- the seed
+
+
+def test_seed_000_comes_out_exactly() -> None:
+    document = process((SEEDS / "000_ffb08b1a9a9183c0.txt").read_bytes())
+    assert document.metadata.title == (
+        "Les employés d'OpenAI avouent avoir utilisé la lettre ouverte comme monnaie d'échange"
+    )
+    assert document.metadata.published == date(2023, 12, 8)
+    assert document.metadata.author == "Sam Jeans"
+    assert document.metadata.language == "fr"
+    assert document.metadata.tags == ("OpenAI", "AGI")
+    assert document.metadata.source is None
+
+
+# ---------------------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("line", "language", "expected"),
+    [
+        ("8 décembre 2023", "fr", date(2023, 12, 8)),
+        ("1er décembre 2023", "fr", date(2023, 12, 1)),
+        ("Publié le 8 déc. 2023", "fr", date(2023, 12, 8)),
+        ("Dec 8, 2023", "en", date(2023, 12, 8)),
+        ("December 8th, 2023", "en", date(2023, 12, 8)),
+        ("Published Monday, November 18, 2019 8:22AM EST", "en", date(2019, 11, 18)),
+        ("2023-12-08", "en", date(2023, 12, 8)),
+        ("2019-11-18T23:30:00Z", "en", date(2019, 11, 18)),
+        ("08.12.2023", "de", date(2023, 12, 8)),
+        ("19.10.2019, 05:00 Uhr", "de", date(2019, 10, 19)),
+        ("8. Dezember 2023", "de", date(2023, 12, 8)),
+        ("Veröffentlicht am 1. März 2021", "de", date(2021, 3, 1)),
+        ("8 de diciembre de 2023", "es", date(2023, 12, 8)),
+        ("4 mayo, 2022", "es", date(2022, 5, 4)),
+        ("sexta-feira, 22 de outubro de 2010 às 20:13", "pt", date(2010, 10, 22)),
+        ("8 dicembre 2023", "it", date(2023, 12, 8)),
+        ("8 december 2023", "nl", date(2023, 12, 8)),
+        ("8 grudnia 2023", "pl", date(2023, 12, 8)),
+        ("8 декабря 2023 г.", "ru", date(2023, 12, 8)),
+        ("11/13/19 at 4:00 PM EST", "en", date(2019, 11, 13)),
+        ("27/09/2018", "pt", date(2018, 9, 27)),
+        ("2020年2月19日", "zh", date(2020, 2, 19)),
+    ],
+)
+def test_dates_in_many_forms_and_languages(line: str, language: str, expected: date) -> None:
+    assert meta(page("A council approves the budget for next year", line), language).published == expected
+
+
+def test_the_date_next_to_the_title_wins_over_dates_further_down() -> None:
+    text = page(
+        "A council approves the budget for next year",
+        "Published March 3, 2021",
+        paragraphs=2,
+    )
+    text += "\n\nComments\n\nJane wrote on April 9, 2022: great article"
+    assert meta(text).published == date(2021, 3, 3)
+
+
+def test_published_beats_updated() -> None:
+    text = page("A council approves the budget for next year", "Updated: June 5, 2021", "Published: June 1, 2021")
+    assert meta(text).published == date(2021, 6, 1)
+
+
+def test_an_updated_date_alone_is_better_than_nothing() -> None:
+    assert meta(page("A council approves the budget", "Updated June 5, 2021")).published == date(2021, 6, 5)
+
+
+def test_no_date_and_impossible_dates() -> None:
+    assert meta(page("A council approves the budget for next year")).published is None
+    assert meta(page("A council approves the budget", "Version 1.2.3 and 31.02.2023")).published is None
+
+
+# ---------------------------------------------------------------------------------------- bylines
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("By Jane Doe", "Jane Doe"),
+        ("BY JANE DOE", "Jane Doe"),
+        ("Written by Jane Doe", "Jane Doe"),
+        ("Par Jean Dupont", "Jean Dupont"),
+        ("Von Hans Müller", "Hans Müller"),
+        ("Por María García", "María García"),
+        ("Di Marco Rossi", "Marco Rossi"),
+        ("Door Jan de Vries", "Jan de Vries"),
+        ("Przez Jan Kowalski", "Jan Kowalski"),
+        ("Автор: Иван Петров", "Иван Петров"),
+        ("Autor: Hans Müller", "Hans Müller"),
+        ("Jane Doe | Staff writer", "Jane Doe"),
+        ("Tom Krisher, AP Auto Writer", "Tom Krisher"),
+        ("02.02.2022, 11:30 Uhr von Markus Steinrisser", "Markus Steinrisser"),
+        ("By Kashmira Gander On 11/13/19 at 4:00 PM EST", "Kashmira Gander"),
+        ("Veröffentlicht vonChris Jung 28. Februar 2016", "Chris Jung"),
+        ("Julia Steinhoff / Oktober 25 2023", "Julia Steinhoff"),
+    ],
+)
+def test_bylines(line: str, expected: str) -> None:
+    assert meta(page("A council approves the budget for next year", line)).author == expected
+
+
+def test_the_name_of_a_dropped_author_bio() -> None:
+    blocks = [
+        "A council approves the budget for next year",
+        BODY["en"],
+        BODY["en"],
+        "Jane Doe",
+        "Jane is a reporter who covers local politics. When she is not writing, she is hiking.",
+    ]
+    verdicts = [Verdict(True), Verdict(True), Verdict(True), Verdict(False, "author_bio"), Verdict(False, "author_bio")]
+    assert extract_metadata(blocks, verdicts, "en").author == "Jane Doe"
+
+
+def test_no_author_from_a_sentence_that_mentions_an_author() -> None:
+    text = page("A council approves the budget for next year", "An interview with author Jane Doe about cities")
+    assert meta(text).author is None
+
+
+def test_menu_words_are_not_names() -> None:
+    text = page("A council approves the budget for next year", "March 3, 2021", "Recent Posts")
+    text = text.replace("the future", "recent posts and the future")
+    assert meta(text).author is None
+
+
+# ---------------------------------------------------------------------------------------- title
+
+
+def test_title_is_the_first_line_when_it_is_a_heading() -> None:
+    assert (
+        meta(page("A council approves the budget for next year")).title == "A council approves the budget for next year"
+    )
+
+
+def test_title_after_a_menu() -> None:
+    menu = "Home\n* News\n* Sports\n* Weather\n* Contact\nSearch\nLog in"
+    text = page(menu, "Subscribe now", "Council approves the budget for schools and roads", "By Jane Doe")
+    assert meta(text).title == "Council approves the budget for schools and roads"
+
+
+def test_no_title_rather_than_a_body_sentence() -> None:
+    assert meta("\n\n".join([BODY["en"]] * 3)).title is None
+    sentence = "The council met on Tuesday and talked about roads for many hours before it voted."
+    assert meta(page(sentence)).title is None
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "es"])
+def test_title_and_date_in_other_languages(language: str) -> None:
+    heading = {
+        "fr": "Le conseil adopte le budget",
+        "de": "Stadtrat beschließt den Haushalt",
+        "es": "El ayuntamiento aprueba el presupuesto",
+    }[language]
+    when = {"fr": "8 décembre 2023", "de": "8. Dezember 2023", "es": "8 de diciembre de 2023"}[language]
+    result = meta(page(heading, when, language=language), language)
+    assert result.title == heading
+    assert result.published == date(2023, 12, 8)
+
+
+# ---------------------------------------------------------------------------------------- tags
+
+
+def test_tags_line() -> None:
+    assert meta(page("A council approves the budget", "Tags: budget, city council, schools")).tags == (
+        "budget",
+        "city council",
+        "schools",
+    )
+    assert meta(page("Stadtrat beschließt den Haushalt", "Schlagwörter: Haushalt, Stadtrat"), "de").tags == (
+        "Haushalt",
+        "Stadtrat",
+    )
+
+
+def test_no_tags_from_an_ordinary_line() -> None:
+    assert meta(page("A council approves the budget for next year", "March 3, 2021", "Jane Doe")).tags == ()
+    assert meta(page("A council approves the budget for next year", "March 3, 2021", "Share")).tags == ()
+    assert meta(page("A council approves the budget for next year", "March 3, 2021", "Weather Sports")).tags == ()
+
+
+# ---------------------------------------------------------------------------------------- language
+
+
+def test_language_from_the_body_rather_than_the_menu() -> None:
+    text = "Home\nNews\nSports\nWeather\nContact us\nLog in\nSubscribe\n\n" + "\n\n".join([BODY["de"]] * 2)
+    assert detect_language(text) == "de"
+
+
+def test_language_none_without_letters() -> None:
+    assert detect_language("12 34 56 -- ** 78") is None
+
+
+def test_lines_with_their_paragraphs_give_the_same_answer() -> None:
+    text = page("A council approves the budget for next year", "By Jane Doe", "March 3, 2021")
+    blocks = [line for block in text.split("\n\n") for line in block.split("\n")]
+    paragraphs = [n for n, block in enumerate(text.split("\n\n")) for _ in block.split("\n")]
+    result = extract_metadata(blocks, [Verdict(True)] * len(blocks), "en", paragraphs)
+    assert result == meta(text)
+
+
+def test_empty_page() -> None:
+    assert extract_metadata([], [], None) == Metadata()
