@@ -7,13 +7,14 @@ import re
 import unicodedata
 import zlib
 
-_WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 
 
 def canonical_body(body: str) -> str:
     """NFC with every run of whitespace collapsed to one space: line wrapping does not change identity."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", body)).strip()
+    if not unicodedata.is_normalized("NFC", body):
+        body = unicodedata.normalize("NFC", body)
+    return " ".join(body.split())  # str.split() splits where re's \s matches: every Unicode space
 
 
 def content_hash(body: str) -> str:
@@ -32,9 +33,15 @@ BANDS = 4  # LSH: 4 bands of 4 minima; two texts share a band with probability J
 _EMPTY = (1 << 64) - 1
 
 
-def _shingles(body: str, size: int = 3) -> set[bytes]:
+SKETCH_CHARS = 4000  # the sketch reads the start of the body: a near-duplicate's start is near-identical too
+
+
+def _shingles(body: str) -> set[bytes]:
+    """Word 3-shingles, as bytes for the checksums."""
     words = _WORD.findall(body.casefold())
-    return {" ".join(words[i : i + size]).encode("utf-8") for i in range(max(1, len(words) - size + 1))}
+    if len(words) < 3:
+        return {" ".join(words).encode("utf-8")}
+    return {f"{a} {b} {c}".encode() for a, b, c in zip(words, words[1:], words[2:], strict=False)}
 
 
 def sketch(body: str) -> tuple[int, ...]:
@@ -45,7 +52,7 @@ def sketch(body: str) -> tuple[int, ...]:
     near-duplicates and almost nothing else, whatever phrases a corpus repeats.
     """
     minima = [_EMPTY] * BUCKETS
-    for gram in _shingles(body):
+    for gram in _shingles(body[:SKETCH_CHARS]):
         h = (zlib.crc32(gram) << 32) | zlib.adler32(gram)
         bucket = h & (BUCKETS - 1)
         if h < minima[bucket]:
