@@ -40,7 +40,7 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset()) -> Documen
     return Document(
         body=body,
         content_hash=content_hash(body),
-        metadata=extract_metadata(blocks, verdicts, language),
+        metadata=extract_metadata(blocks, verdicts, language, paragraphs),
         word_count=len(_WORD.findall(body)),
         encoding=decoded.encoding,
         confidence=decoded.confidence,

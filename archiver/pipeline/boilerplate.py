@@ -5,22 +5,25 @@ The method carries what works on HTML over to plain text:
 1. Blocks are lines (a saved page puts each block element on its own line; paragraphs are separated
    by a blank line; list items start with `* `, nested ones with `+ ` or `o `).
 2. Each block gets features: words, characters, stopword density for the page's language (jusText),
-   whether it ends like a sentence, whether it is a list item, upper-case share, and cue phrases by
+   whether it ends like a sentence, whether it is a list item, and cue phrases by
    kind and language (newsletter, subscribe, share, legal, cookie, related, comments, ...), all from
    data files under config/rules/.
 3. A first class per block, as jusText does: good (long prose), near-good, short, bad.
 4. The article is one contiguous region: the run of blocks with the largest sum of scores (good
    text counts for, short and bad blocks against: a maximum-sum subarray, as in Body Text
-   Extraction). A short block that closes the article ("Comments", "Related articles") ends it.
-5. Verdicts: outside the region everything is dropped (the reason is its cue, else its side of the
-   article); inside, short blocks take the class of the article around them (context smoothing) and
-   only blocks with a cue, or bad runs of list items, are dropped.
+   Extraction), trimmed to start and end with text. A "Comments" heading ends it.
+5. Inside the region, short blocks take the class of the article around them (context smoothing:
+   subheadings, table rows and short sentences stay); dropped are blocks with a cue, the section
+   after a "Related" cue up to the next text, runs of headline-and-summary teasers in the second
+   half, and an author's bio ("Jane Doe is a reporter...") at the end.
+6. Outside the region everything is dropped: the reason is the block's cue, else its side of the
+   article (header, navigation, footer, or the comments/related section it follows).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -44,69 +47,127 @@ LENGTH_LOW = 70  # characters: below, a block is short (jusText)
 LENGTH_HIGH = 200  # characters: above, a block with enough stopwords is good
 STOP_LOW = 0.22  # stopword density: below, a block is bad
 STOP_HIGH = 0.30  # stopword density: above, a long block is good
-PHRASE_MAX_WORDS = 25  # cue phrases speak for blocks up to this many words
-BANNER_MAX_WORDS = 80  # cookie and legal cues speak for banners up to this many words
+PHRASE_MAX_WORDS = 15  # cue phrases speak for blocks up to this many words
+BANNER_MAX_WORDS = 80  # banner cues (cookie, newsletter, bio, credit) speak for blocks up to this many
 HEADER_BLOCKS = 4  # short blocks right before the article are its header (title, date, byline)
-LANG_SAMPLE_WORDS = 400
+LANG_SAMPLE_WORDS = 400  # words of the longest blocks that check the page's language
+# Scores of the maximum-sum region (good text counts its words):
+BULLET_NEAR = 0.3  # a list item with prose counts for less than a paragraph (0.5 a word)
+BULLET_PENALTY = 2.0  # a short list item: a menu entry
+BAD_PENALTY = 2.0  # a block with a cue, or long without stopwords ...
+BAD_WORD_PENALTY = 0.25  # ... and for each of its words
+SHORT_SCORE = -0.5  # a short line that is not a list item: a table row, a label, a subheading
+# Inside the region:
+END_REST = 1.0  # a closing cue within a line ends the article if at most this much text (x before) follows
+RELATED_AS_SECTION = True  # a "Related" heading starts a section inside the article, it does not end it
+TEASER_RUN = 3  # this many headline-and-summary units in a row are a list of other articles
+TEASER_WORDS = 60  # a teaser's summary is at most this long
+TEASER_HEADLINE_WORDS = 1  # a teaser's headline: a capitalised line of at least this many words
 
 _WORD = re.compile(r"\w+")
-_LETTERS = re.compile(r"[^\W\d_]+")
 _BULLET = re.compile(r"^(?:[*+o•·▪◦‣-])\s+")
-_SENTENCE_END = re.compile(r"[.!?…:;»\"'”“)\]]\s*$")
+_SENTENCE_END = re.compile(r"[.!?…:;»\"'”“)\]。！？；：」』）]\s*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _STRIP_LINE = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 _COUNT = re.compile(r"\(\d+\)|\d+")
+_NAME_COPULA = re.compile(r"^((?:[A-ZÀ-ÝĀ-ſА-Я][\w'’.-]+\s+){1,3})(\w+)\s")
+_SEPARATORS = re.compile(r"\s*[|/•·,;]\s*|\s+")
 
 
 # ---------------------------------------------------------------- data
 
 
+class _Matcher:
+    """Phrases matched on word tokens (first-word index), plus prefixes and literal phrases.
+
+    A phrase is its `\\w+` words; a trailing `*` makes it a prefix ("cookie*" is also "cookies").
+    A phrase with something else than words and spaces ("photo:", "©", "said:") is matched as a
+    substring. Prefixes and literals share one compiled pattern.
+    """
+
+    def __init__(self, phrases: dict[str, str]) -> None:
+        self.first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        prefixes: dict[str, str] = {}
+        # literals grouped by one of their characters that is not a letter: most blocks lack it
+        self.literals: dict[str, list[tuple[str, str]]] = {}
+        for phrase, kind in phrases.items():
+            stem = phrase.rstrip("*")
+            words = tuple(_WORD.findall(stem))
+            if phrase.endswith("*") and len(words) == 1:
+                prefixes.setdefault(words[0], kind)
+            elif words and re.fullmatch(r"[\w' -]+", stem.strip()):
+                self.first.setdefault(words[0], []).append((words, kind))
+            elif stem:
+                key = next((ch for ch in stem if not ch.isalnum() and ch not in " '"), stem[0])
+                self.literals.setdefault(key, []).append((stem, kind))
+        for candidates in self.first.values():
+            candidates.sort(key=lambda item: -len(item[0]))
+        self.first_words = frozenset(self.first)
+        self.prefixes = tuple(sorted(prefixes, key=len, reverse=True))
+        self.prefix_kind = prefixes
+
+    def find(self, folded: str, tokens: Sequence[str]) -> str | None:
+        if not self.first_words.isdisjoint(tokens):
+            first = self.first
+            for i, token in enumerate(tokens):
+                candidates = first.get(token)
+                if candidates:
+                    for words, kind in candidates:
+                        if tuple(tokens[i : i + len(words)]) == words:
+                            return kind
+        if self.prefixes:
+            for token in tokens:
+                if token.startswith(self.prefixes):
+                    return next(self.prefix_kind[p] for p in self.prefixes if token.startswith(p))
+        for key, literals in self.literals.items():
+            if key in folded:
+                for literal, kind in literals:
+                    if literal in folded:
+                        return kind
+        return None
+
+
 @dataclass(frozen=True)
 class _Cues:
-    phrases: re.Pattern[str]
-    phrase_kind: dict[str, str]
+    phrases: _Matcher
+    banners: _Matcher
     lines: dict[str, str]
-    ends: re.Pattern[str]
-    end_kind: dict[str, str]
-
-
-def _pattern(phrases: Iterable[str]) -> re.Pattern[str]:
-    """One alternation; word boundaries where a phrase starts or ends with a letter, `*` = any ending."""
-    parts = []
-    for phrase in sorted(set(phrases), key=len, reverse=True):
-        stem = phrase.rstrip("*")
-        left = r"(?<!\w)" if stem[:1].isalnum() else ""
-        right = r"(?!\w)" if stem[-1:].isalnum() and not phrase.endswith("*") else ""
-        parts.append(left + re.escape(stem) + right)
-    return re.compile("|".join(parts) if parts else r"(?!x)x")
+    ends: _Matcher
+    end_lines: frozenset[str]
 
 
 def _fold(text: str) -> str:
     return text.casefold().replace("’", "'").replace("ʼ", "'")
 
 
+def _by_kind(section: dict[str, dict[str, list[str]]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for kind, by_language in section.items():
+        for phrases in by_language.values():
+            for phrase in phrases:
+                out.setdefault(_fold(phrase), kind)
+    return out
+
+
 @cache
 def _cues() -> _Cues:
     """Every language's cues at once: a footer in English on a French page is still a footer."""
     rules = load_rules("boilerplate")
-    phrase_kind: dict[str, str] = {}
-    for kind, by_language in rules.get("phrases", {}).items():
-        for phrases in by_language.values():
-            for phrase in phrases:
-                phrase_kind.setdefault(_fold(phrase).rstrip("*"), kind)
-    lines: dict[str, str] = {}
-    for kind, by_language in rules.get("lines", {}).items():
-        for phrases in by_language.values():
-            for phrase in phrases:
-                lines.setdefault(_fold(phrase), kind)
-    end_kind: dict[str, str] = {}
-    for kind, by_language in rules.get("ends", {}).items():
-        for phrases in by_language.values():
-            for phrase in phrases:
-                end_kind.setdefault(_fold(phrase).rstrip("*"), kind)
-    all_phrases = [_fold(p) for by in rules.get("phrases", {}).values() for ps in by.values() for p in ps]
-    all_ends = [_fold(p) for by in rules.get("ends", {}).values() for ps in by.values() for p in ps]
-    return _Cues(_pattern(all_phrases), phrase_kind, lines, _pattern(all_ends), end_kind)
+    return _Cues(
+        _Matcher(_by_kind(rules.get("phrases", {}))),
+        _Matcher(_by_kind(rules.get("banners", {}))),
+        _by_kind(rules.get("lines", {})),
+        _Matcher(_by_kind(rules.get("ends", {}))),
+        frozenset(_by_kind(rules.get("ends", {}))),
+    )
+
+
+@cache
+def _copulas() -> frozenset[str]:
+    """ "is", "ist", "est"...: "Jane Doe is a reporter" is an author's bio."""
+    return frozenset(
+        w.casefold() for ws in load_rules("boilerplate").get("bio", {}).get("copula", {}).values() for w in ws
+    )
 
 
 @cache
@@ -154,9 +215,10 @@ def join_blocks(blocks: Sequence[str], paragraphs: Sequence[int]) -> str:
 # ---------------------------------------------------------------- features and first class
 
 GOOD, NEAR, SHORT, BAD = 3, 2, 1, 0
+_SECTION_KINDS = frozenset({"related", "comments"})
 
 
-@dataclass
+@dataclass(slots=True)
 class _Block:
     words: int
     chars: int
@@ -165,67 +227,91 @@ class _Block:
     bullet: bool
     cue: str | None  # kind from a cue phrase or a whole-line cue
     end: str | None  # kind of a cue that closes the article
+    heading_end: bool  # the block is nothing but such a cue: a section heading
+    capital: bool  # starts with a capital letter
+    tokens: list[str]  # words, folded, without numbers
     cls: int = SHORT
 
 
-def _page_language(blocks: Sequence[str], language: str | None) -> str | None:
+def _page_language(features: Sequence[_Block], language: str | None) -> str | None:
     """The detected language, unless the longest blocks' stopwords say another one much more clearly."""
     stop = _stopwords()
     index = _stopword_index()
-    longest = sorted(blocks, key=len, reverse=True)[:8]
-    words = [w for block in longest for w in _WORD.findall(block.casefold())][:LANG_SAMPLE_WORDS]
-    if not words:
-        return language if language in stop else None
+    longest = sorted(features, key=lambda b: len(b.tokens), reverse=True)[:8]
+    words = [w for b in longest for w in b.tokens[:LANG_SAMPLE_WORDS]][:LANG_SAMPLE_WORDS]
+    fallback = language if language in stop else None
     hits: dict[str, int] = {}
     for word in words:
         for lang in index.get(word, ()):
             hits[lang] = hits.get(lang, 0) + 1
     if not hits:
-        return language if language in stop else None
+        return fallback
     best = max(hits, key=hits.__getitem__)
-    if language in stop and hits.get(language, 0) >= 0.8 * hits[best]:
-        return language
-    return best if hits[best] >= 0.15 * len(words) else (language if language in stop else None)
+    if fallback is not None and hits.get(fallback, 0) >= 0.8 * hits[best]:
+        return fallback
+    return best if hits[best] >= 0.15 * len(words) else fallback
 
 
-def _features(block: str, stopwords: frozenset[str] | None, cues: _Cues) -> _Block:
+def _features(block: str, cues: _Cues) -> _Block:
+    """Everything but the stopword density, which needs the page's language (_add_density)."""
     bullet_match = _BULLET.match(block)
     text = block[bullet_match.end() :] if bullet_match else block
     folded = _fold(text)
-    tokens = _LETTERS.findall(folded)
+    all_tokens = _WORD.findall(folded)
+    tokens = [t for t in all_tokens if not t.isdigit()]
     words = len(tokens)
-    cjk = len(_CJK.findall(text)) if words and not stopwords else 0
-    if cjk:
-        words = max(words, cjk // 2)
-    if stopwords and tokens:
-        stop = sum(1 for t in tokens if t in stopwords) / len(tokens)
-    else:
-        stop = STOP_HIGH if words >= 8 else 0.0
     cue = None
     end = None
-    bare = _STRIP_LINE.sub("", _COUNT.sub("", folded)).strip()
-    if bare in cues.lines or not bare:
-        cue = cues.lines.get(bare, "navigation")
-    elif words <= BANNER_MAX_WORDS:
-        match = cues.phrases.search(folded)
-        if match:
-            kind = cues.phrase_kind.get(match.group(0), "boilerplate")
-            limit = BANNER_MAX_WORDS if kind in ("cookie", "legal", "caption") else PHRASE_MAX_WORDS
-            if words <= limit:
-                cue = kind
-    if words <= 12:
-        match = cues.ends.search(folded)
-        if match:
-            end = cues.end_kind.get(match.group(0), "related")
+    heading_end = False
+    if words <= BANNER_MAX_WORDS:
+        bare = _STRIP_LINE.sub("", _COUNT.sub("", folded)).strip() if words <= PHRASE_MAX_WORDS else folded
+        if bare in cues.lines or not bare:
+            cue = cues.lines.get(bare, "navigation")
+        elif words <= 10 and (kind := _line_of_cues(bare, cues)) is not None:
+            cue = kind
+        elif words <= PHRASE_MAX_WORDS:
+            cue = cues.phrases.find(folded, all_tokens) or cues.banners.find(folded, all_tokens)
+        else:
+            cue = cues.banners.find(folded, all_tokens)
+        if words <= 12:
+            end = cues.ends.find(folded, all_tokens)
+            heading_end = end is not None and bare in cues.end_lines
     return _Block(
         words=words,
         chars=len(text),
-        stop=stop,
+        stop=0.0,
         sentence=bool(_SENTENCE_END.search(text)),
         bullet=bool(bullet_match),
         cue=cue,
         end=end,
+        heading_end=heading_end,
+        capital=text[:1].isupper(),
+        tokens=tokens,
     )
+
+
+def _add_density(b: _Block, block: str, stopwords: frozenset[str] | None) -> None:
+    """Stopword density (jusText); without a stoplist (Chinese, Japanese...), length speaks alone."""
+    if stopwords is not None:
+        b.stop = len([t for t in b.tokens if t in stopwords]) / len(b.tokens) if b.tokens else 0.0
+        return
+    cjk = len(_CJK.findall(block)) if b.tokens else 0
+    if cjk:  # no spaces between words: a character is about half a word and three letters
+        b.words = max(b.words, cjk // 2)
+        b.chars += 2 * cjk
+    b.stop = STOP_HIGH if b.words >= 8 else 0.0
+
+
+def _line_of_cues(bare: str, cues: _Cues) -> str | None:
+    """A line made of menu or share entries ("Facebook Twitter E-Mail", "Home | News | Sport")."""
+    parts = [p for p in _SEPARATORS.split(bare) if p]
+    if len(parts) < 2:
+        return None
+    kinds = [cues.lines.get(p.strip(" .-")) for p in parts]
+    known = [k for k in kinds if k is not None]
+    if len(known) * 3 < len(parts) * 2:
+        return None
+    return max(set(known), key=known.count)
 
 
 def _first_class(b: _Block) -> int:
@@ -236,20 +322,37 @@ def _first_class(b: _Block) -> int:
             return BAD
         return SHORT
     if b.stop >= STOP_HIGH:
-        return GOOD if b.chars >= LENGTH_HIGH or (b.sentence and not b.bullet) else NEAR
+        return GOOD if not b.bullet and (b.chars >= LENGTH_HIGH or b.sentence) else NEAR
     if b.stop >= STOP_LOW:
         return NEAR
     return BAD
+
+
+def _is_text(b: _Block) -> bool:
+    """Good or near-good prose, or a short sentence (not a label, a menu entry or a headline)."""
+    if b.cls == GOOD:
+        return not b.bullet or b.sentence
+    if b.cls == NEAR:
+        return b.sentence
+    return b.cls == SHORT and _short_sentence(b)
+
+
+def _short_sentence(b: _Block) -> bool:
+    return b.sentence and not b.bullet and b.words >= 4 and b.stop >= STOP_LOW
 
 
 def _score(b: _Block) -> float:
     if b.cls == GOOD:
         return float(b.words)
     if b.cls == NEAR:
-        return 0.5 * b.words
+        return (BULLET_NEAR if b.bullet else 0.5) * b.words
     if b.cls == SHORT:
-        return -1.0 if not b.bullet else -3.0
-    return -4.0 - 0.5 * b.words
+        if b.bullet:
+            return -BULLET_PENALTY
+        if _short_sentence(b):
+            return 0.3 * b.words
+        return 0.1 * b.words if b.stop >= STOP_LOW and b.words >= 3 else SHORT_SCORE
+    return -BAD_PENALTY - BAD_WORD_PENALTY * b.words
 
 
 def _region(features: Sequence[_Block]) -> tuple[int, int]:
@@ -269,6 +372,81 @@ def _region(features: Sequence[_Block]) -> tuple[int, int]:
     return best_range
 
 
+# ---------------------------------------------------------------- structure inside the article
+
+
+def _is_heading(b: _Block) -> bool:
+    return not b.sentence and b.cls in (SHORT, NEAR, BAD) and b.words <= 20
+
+
+def _teaser_runs(features: Sequence[_Block], start: int, end: int) -> set[int]:
+    """Lists of teasers in the second half of the article: heading, at most one short text, repeated.
+
+    An article's sections are a heading and several paragraphs; a list of other articles is a run of
+    headlines each with a line of summary (and maybe a date). TEASER_RUN such units in a row go.
+    """
+    total = sum(b.words for b in features[start:end] if b.cls == GOOD)
+    seen = 0
+    half = start
+    for i in range(start, end):
+        if features[i].cls == GOOD:
+            seen += features[i].words
+        if seen >= total / 2:
+            half = i + 1
+            break
+    units: list[tuple[int, int]] = []  # (first block, last block) of heading-led units
+    i = half
+    while i < end:
+        if _is_heading(features[i]):
+            j = i + 1
+            texts = 0
+            text_words = 0
+            while j < end and not _is_heading(features[j]):
+                texts += 1
+                text_words += features[j].words
+                j += 1
+            heading = features[i]
+            headline = heading.capital and heading.words >= TEASER_HEADLINE_WORDS
+            teaser = texts <= 1 and text_words <= TEASER_WORDS and headline
+            units.append((i, j) if teaser else (i, -1))
+            i = j
+        else:
+            i += 1
+    out: set[int] = set()
+    run: list[tuple[int, int]] = []
+    for unit in [*units, (0, -1)]:
+        if unit[1] >= 0:
+            run.append(unit)
+            continue
+        if len(run) >= TEASER_RUN:
+            for first, last in run:
+                out.update(range(first, last))
+        run = []
+    return out
+
+
+def _bios(blocks: Sequence[str], features: Sequence[_Block], start: int, end: int) -> set[int]:
+    """ "Jane Doe is a reporter...": a name then a copula, in the last blocks of the article."""
+    out: set[int] = set()
+    copulas = _copulas()
+    tail = max(start, end - max(3, (end - start) // 5))
+    for i in range(tail, min(len(blocks), end + 10)):
+        b = features[i]
+        if b.words > BANNER_MAX_WORDS or b.words < 5:
+            continue
+        match = _NAME_COPULA.match(blocks[i])
+        if not match or match.group(2).casefold() not in copulas:
+            continue
+        name = match.group(1).split()
+        above = blocks[i - 1].split() if i > 0 else []
+        name_above = 2 <= len(above) <= 4 and not features[i - 1].sentence and above[0] == name[0]
+        if len(name) >= 2 or name_above:
+            out.add(i)
+            if name_above:
+                out.add(i - 1)  # the name above the bio
+    return out
+
+
 # ---------------------------------------------------------------- verdicts
 
 
@@ -279,43 +457,70 @@ def classify(
     if not blocks:
         return []
     cues = _cues()
-    lang = _page_language(blocks, language)
+    features = [_features(block, cues) for block in blocks]
+    lang = _page_language(features, language)
     stopwords = _stopwords().get(lang) if lang else None
-    features = [_features(block, stopwords, cues) for block in blocks]
-    for b in features:
+    for block, b in zip(blocks, features, strict=True):
+        _add_density(b, block, stopwords)
         b.cls = _first_class(b)
     start, end = _region(features)
 
     # A block that closes the article ("Comments", "Related articles") ends the region, once some
     # article text has been seen; the remainder only counts if a long run of good text follows.
+    total = sum(b.words for b in features[start:end] if b.cls == GOOD)
     seen = 0
     for i in range(start, end):
         b = features[i]
-        if b.end is not None and b.cls != GOOD and seen >= 40:
+        strong = b.heading_end and (b.end == "comments" or not RELATED_AS_SECTION)
+        if b.end is not None and b.cls != GOOD and seen >= 40 and (strong or total - seen <= END_REST * seen):
             end = i
             break
         if b.cls == GOOD:
             seen += b.words
+    # The region starts and ends with text, not with the short blocks around it.
+    while start < end and not _is_text(features[start]):
+        start += 1
+    while end > start and not _is_text(features[end - 1]):
+        end -= 1
+    if start >= end:  # no run of text at all (a list, a note, a poem): only the cues speak
+        return [
+            Verdict(False, "learned")
+            if learned and block_hash(block) in learned
+            else (Verdict(False, b.cue) if b.cue is not None else KEEP)
+            for block, b in zip(blocks, features, strict=True)
+        ]
+    teasers = _teaser_runs(features, start, end)
+    bios = _bios(blocks, features, start, end)
 
     verdicts: list[Verdict] = []
     after_reason = "footer"
+    section: str | None = None  # inside the article, a related or comments section runs to the next text
     for i, (block, b) in enumerate(zip(blocks, features, strict=True)):
+        if start <= i < end and b.end is None and b.cue in _SECTION_KINDS:
+            section = b.cue
+        elif start <= i < end and b.end is not None and b.cls != GOOD:
+            section = b.end
+        elif start <= i < end and _is_text(b) and i not in teasers and i not in bios:
+            section = None
+        if i >= end and b.end is not None:
+            after_reason = b.end
         if learned and block_hash(block) in learned:
             verdicts.append(Verdict(False, "learned"))
-            continue
-        if i < start:
-            if b.cue is not None:
-                verdicts.append(Verdict(False, b.cue))
-            elif i >= start - HEADER_BLOCKS and not b.bullet and b.cls != BAD:
-                verdicts.append(Verdict(False, "header"))
-            else:
-                verdicts.append(Verdict(False, "navigation"))
-        elif i >= end:
-            if b.end is not None:
-                after_reason = b.end
-            verdicts.append(Verdict(False, b.cue or after_reason))
         elif b.cue is not None:
             verdicts.append(Verdict(False, b.cue))
+        elif i in bios:
+            verdicts.append(Verdict(False, "author_bio"))
+        elif i < start:
+            header = i >= start - HEADER_BLOCKS and not b.bullet and b.cls != BAD
+            verdicts.append(Verdict(False, "header" if header else "navigation"))
+        elif i >= end:
+            verdicts.append(Verdict(False, after_reason))
+        elif i in teasers:
+            verdicts.append(Verdict(False, "related"))
+        elif b.end is not None and b.cls != GOOD:
+            verdicts.append(Verdict(False, b.end))
+        elif section is not None:
+            verdicts.append(Verdict(False, section))
         else:
             verdicts.append(KEEP)
     return verdicts

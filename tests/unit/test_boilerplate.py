@@ -1,0 +1,250 @@
+"""archiver.pipeline.boilerplate: keep the article, drop what surrounds it, say why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archiver.pipeline import clean
+from archiver.pipeline.boilerplate import Verdict, classify, join_blocks, split_blocks
+from archiver.pipeline.decode import decode
+from archiver.pipeline.identity import block_hash
+from archiver.pipeline.normalize import normalize_text
+from archiver.pipeline.rules import load_rules
+
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "ru")
+
+SEED_BOILERPLATE = [
+    "Rejoindre l'avenir",
+    "SOUSCRIRE AUJOURD'HUI",
+    "Clair, concis, complet. Maîtrisez les développements de l'IA avec DailyAI",
+    "Sam Jeans",
+    "Sam est un rédacteur scientifique et technologique",
+    "×",
+    "PDF GRATUIT EXCLUSIF",
+    "Gardez une longueur d'avance avec DailyAI",
+    "Inscrivez-vous à notre newsletter hebdomadaire",
+    "En vous abonnant à notre lettre d'information",
+]
+
+ARTICLE = {
+    "en": [
+        "The city council approved the new budget on Tuesday after months of talks with the unions, and "
+        "the mayor said that the money would go to the schools and the hospital first.",
+        "Critics of the plan argue that it does not do enough for the villages in the north of the region, "
+        "where the roads have been in a poor state for years and the bus service was cut last winter.",
+        "The budget will be reviewed again in the spring, when the first figures for the year are known "
+        "and the council has had time to talk with the people who live in the affected areas.",
+    ],
+    "fr": [
+        "Le conseil municipal a approuvé mardi le nouveau budget après des mois de négociations avec les "
+        "syndicats, et le maire a déclaré que l'argent irait d'abord aux écoles et à l'hôpital.",
+        "Les critiques du projet estiment qu'il ne fait pas assez pour les villages du nord de la région, "
+        "où les routes sont en mauvais état depuis des années et où le service de bus a été supprimé.",
+        "Le budget sera réexaminé au printemps, lorsque les premiers chiffres de l'année seront connus et "
+        "que le conseil aura eu le temps de parler avec les habitants des zones concernées.",
+    ],
+    "de": [
+        "Der Stadtrat hat am Dienstag nach monatelangen Gesprächen mit den Gewerkschaften den neuen Haushalt "
+        "genehmigt, und der Bürgermeister sagte, dass das Geld zuerst an die Schulen und das Krankenhaus gehe.",
+        "Kritiker des Plans meinen, dass er nicht genug für die Dörfer im Norden der Region tue, wo die "
+        "Straßen seit Jahren in einem schlechten Zustand sind und der Busverkehr im Winter eingestellt wurde.",
+        "Der Haushalt wird im Frühjahr erneut geprüft, wenn die ersten Zahlen des Jahres bekannt sind und der "
+        "Rat Zeit hatte, mit den Menschen in den betroffenen Gebieten zu sprechen.",
+    ],
+    "es": [
+        "El consejo municipal aprobó el martes el nuevo presupuesto tras meses de negociaciones con los "
+        "sindicatos, y el alcalde dijo que el dinero iría primero a las escuelas y al hospital.",
+        "Los críticos del plan sostienen que no hace lo suficiente por los pueblos del norte de la región, "
+        "donde las carreteras están en mal estado desde hace años y el servicio de autobús se suprimió.",
+        "El presupuesto se revisará de nuevo en primavera, cuando se conozcan las primeras cifras del año y "
+        "el consejo haya tenido tiempo de hablar con los vecinos de las zonas afectadas.",
+    ],
+}
+
+MENU = {
+    "en": ["* Home", "* News", "* Sport", "* Business", "* Culture", "Search", "Sign in"],
+    "fr": ["* Accueil", "* Actualités", "* Sport", "* Économie", "* Culture", "Rechercher", "Se connecter"],
+    "de": ["* Startseite", "* Nachrichten", "* Sport", "* Wirtschaft", "* Kultur", "Suche", "Anmelden"],
+    "es": ["* Inicio", "* Noticias", "* Deportes", "* Economía", "* Cultura", "Buscar", "Iniciar sesión"],
+}
+
+FOOTER = {
+    "en": [
+        "Share on Facebook",
+        "Sign up for our newsletter and get the best stories in your inbox.",
+        "We use cookies to improve your experience. By continuing to browse you accept our use of cookies.",
+        "© 2024 The Daily Example. All rights reserved.",
+    ],
+    "fr": [
+        "Partager sur Facebook",
+        "Inscrivez-vous à notre newsletter pour recevoir nos articles.",
+        "Nous utilisons des cookies pour améliorer votre expérience. En poursuivant, vous acceptez les cookies.",
+        "© 2024 L'Exemple. Tous droits réservés.",
+    ],
+    "de": [
+        "Auf Facebook teilen",
+        "Melden Sie sich für unseren Newsletter an.",
+        "Wir verwenden Cookies, um Ihnen das beste Erlebnis zu bieten. Mit der Nutzung stimmen Sie zu.",
+        "© 2024 Das Beispiel. Alle Rechte vorbehalten.",
+    ],
+    "es": [
+        "Compartir en Facebook",
+        "Suscríbete a nuestro boletín y recibe las noticias en tu correo.",
+        "Utilizamos cookies para mejorar tu experiencia. Si continúas navegando, aceptas su uso.",
+        "© 2024 El Ejemplo. Todos los derechos reservados.",
+    ],
+}
+
+
+def _clean_text(text: str) -> str:
+    return clean(decode(text.encode("utf-8"))).body
+
+
+def _page(lang: str) -> str:
+    return "\n".join(MENU[lang]) + "\n\n" + "\n\n".join(ARTICLE[lang]) + "\n\n" + "\n\n".join(FOOTER[lang]) + "\n"
+
+
+# ---------------------------------------------------------------- seeds
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds not beside the repository")
+def test_seed_000_boilerplate_gone_and_every_body_paragraph_kept() -> None:
+    raw = (SEEDS / "000_ffb08b1a9a9183c0.txt").read_bytes()
+    document = clean(decode(raw))
+    text = normalize_text(decode(raw).text)
+    head = text.split("Rejoindre l'avenir")[0]
+    body_paragraphs = [p for p in head.split("\n\n")[3:] if p.strip()]  # after title, date and tags
+    assert len(body_paragraphs) == 13
+    for paragraph in body_paragraphs:
+        assert paragraph.strip() in document.body
+    for boilerplate in SEED_BOILERPLATE:
+        assert boilerplate not in document.body
+    reasons = {removed.text: removed.reason for removed in document.removed}
+    assert reasons["SOUSCRIRE AUJOURD'HUI"] == "subscribe"
+    assert reasons["Sam Jeans"] == "author_bio"
+    assert any(r == "author_bio" for t, r in reasons.items() if t.startswith("Sam est un rédacteur"))
+    assert any(r == "newsletter" for t, r in reasons.items() if t.startswith("Inscrivez-vous"))
+    # the header lines still reach the metadata, whichever side of the cut they are on
+    assert document.metadata.author == "Sam Jeans"
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds not beside the repository")
+def test_seed_002_keeps_its_article() -> None:
+    raw = next(SEEDS.glob("002_*.txt")).read_bytes()
+    text = normalize_text(decode(raw).text)
+    document = clean(decode(raw))
+    assert document.removed == ()
+    assert document.body.split() == text.split()
+
+
+# ---------------------------------------------------------------- pages in several languages
+
+
+@pytest.mark.parametrize("lang", sorted(ARTICLE))
+def test_page_keeps_article_and_drops_menu_and_footer(lang: str) -> None:
+    body = _clean_text(_page(lang))
+    for paragraph in ARTICLE[lang]:
+        assert paragraph in body
+    for line in MENU[lang] + FOOTER[lang]:
+        assert line.lstrip("* ") not in body.split("\n")
+        assert line not in body
+
+
+@pytest.mark.parametrize("lang", sorted(ARTICLE))
+def test_reasons_name_the_kind(lang: str) -> None:
+    blocks, _ = split_blocks(normalize_text(_page(lang)))
+    reasons = {block: verdict.reason for block, verdict in zip(blocks, classify(blocks, lang), strict=True)}
+    footer = FOOTER[lang]
+    assert reasons[footer[0]] == "share"
+    assert reasons[footer[1]] == "newsletter"
+    assert reasons[footer[2]] == "cookie"
+    assert reasons[footer[3]] == "legal"
+
+
+def test_comments_after_the_article_go() -> None:
+    comments = [
+        "Comments",
+        "Jane on May 3, 2019 at 4:47 pm said:",
+        "I think the council should have spent much more of the money on the roads in the north, because "
+        "the people who live there have waited for a long time and nothing has been done for them.",
+        "Reply",
+    ]
+    body = _clean_text("\n\n".join(ARTICLE["en"] + comments))
+    assert all(paragraph in body for paragraph in ARTICLE["en"])
+    assert "I think the council" not in body
+    assert "Reply" not in body
+
+
+def test_related_list_inside_the_article_goes_but_the_article_goes_on() -> None:
+    related = ["Related articles", "* Budget talks stall again", "* Mayor faces questions over hospital"]
+    page = [ARTICLE["en"][0], *related, *ARTICLE["en"][1:]]
+    body = _clean_text("\n\n".join(page))
+    assert all(paragraph in body for paragraph in ARTICLE["en"])
+    assert "Budget talks stall again" not in body
+
+
+def test_author_bio_after_the_article_goes() -> None:
+    bio = "Jane Smith is a reporter who covers local politics and has written for the paper since 2015."
+    body = _clean_text("\n\n".join([*ARTICLE["en"], "Jane Smith", bio]))
+    assert all(paragraph in body for paragraph in ARTICLE["en"])
+    assert bio not in body
+
+
+def test_subheadings_and_short_sentences_inside_the_article_stay() -> None:
+    page = [ARTICLE["de"][0], "Ein schwieriger Winter", ARTICLE["de"][1], "Das bleibt so.", ARTICLE["de"][2]]
+    body = _clean_text("\n\n".join(page))
+    assert all(block in body for block in page)
+
+
+# ---------------------------------------------------------------- interface
+
+
+def test_one_verdict_per_block_and_empty_input() -> None:
+    assert classify([], "en") == []
+    blocks = ["Home", *ARTICLE["en"], "All rights reserved"]
+    verdicts = classify(blocks, "en")
+    assert len(verdicts) == len(blocks)
+    assert all(isinstance(v, Verdict) for v in verdicts)
+    assert all(v.keep == (v.reason is None) for v in verdicts)
+
+
+def test_a_text_without_prose_keeps_what_has_no_cue() -> None:
+    verdicts = classify(["Shopping list", "* eggs", "* milk", "Home"], "en")
+    assert [v.keep for v in verdicts] == [True, True, True, False]
+
+
+def test_learned_blocks_are_dropped_as_learned() -> None:
+    blocks = list(ARTICLE["en"])
+    verdicts = classify(blocks, "en", frozenset({block_hash(blocks[1])}))
+    assert verdicts[1] == Verdict(False, "learned")
+    assert verdicts[0].keep and verdicts[2].keep
+
+
+def test_unknown_or_missing_language_still_works() -> None:
+    body = _clean_text(_page("en"))
+    blocks, _ = split_blocks(normalize_text(_page("en")))
+    for language in (None, "xx"):
+        kept = [b for b, v in zip(blocks, classify(blocks, language), strict=True) if v.keep]
+        assert all(paragraph in kept for paragraph in ARTICLE["en"])
+    assert ARTICLE["en"][0] in body
+
+
+def test_blocks_are_lines_and_join_back_into_paragraphs() -> None:
+    text = "Title\n\n* one\n* two\n\nA paragraph.\nIts second line."
+    blocks, paragraphs = split_blocks(text)
+    assert blocks == ["Title", "* one", "* two", "A paragraph.", "Its second line."]
+    assert join_blocks(blocks, paragraphs) == text
+
+
+def test_rules_cover_the_languages() -> None:
+    stopwords = load_rules("stopwords")
+    rules = load_rules("boilerplate")
+    for lang in LANGUAGES:
+        assert len(stopwords[lang].split()) >= 100, lang
+        for kind in ("newsletter", "subscribe", "share", "legal", "related", "comments", "navigation"):
+            assert rules["phrases"][kind].get(lang), (kind, lang)
+        assert rules["lines"]["navigation"].get(lang), lang
+        assert rules["ends"]["comments"].get(lang), lang
