@@ -20,8 +20,11 @@ _WORD = re.compile(r"\w+")
 _OVERRIDABLE = frozenset({"title", "author", "published", "language", "tags", "source"})
 
 
-def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset()) -> Document:
-    """Normalise, strip boilerplate and extract metadata from decoded text."""
+def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_blocks: bool = True) -> Document:
+    """Normalise, strip boilerplate and extract metadata from decoded text.
+
+    `hash_blocks`: compute the per-line hashes that learned boilerplate counts (only useful with a source).
+    """
     text = normalize_text(decoded.text)
     blocks, paragraphs = split_blocks(text)
     language = detect_language(text)
@@ -46,7 +49,7 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset()) -> Documen
         confidence=decoded.confidence,
         mojibake_repaired=decoded.mojibake_repaired,
         removed=removed,
-        block_hashes=tuple(block_hash(block) for block in blocks),
+        block_hashes=tuple(block_hash(block) for block in blocks) if hash_blocks else (),
         sketch=sketch(body),
     )
 
@@ -81,7 +84,7 @@ def process(
     `overrides` are sidecar metadata fields (already validated) that win over what the text says.
     """
     decoded = decode(raw)
-    document = keep_something(clean(decoded, learned=learned), decoded)
+    document = keep_something(clean(decoded, learned=learned, hash_blocks=source is not None), decoded)
     fields = {k: v for k, v in (overrides or {}).items() if k in _OVERRIDABLE}
     if source is not None and "source" not in fields:
         fields["source"] = source

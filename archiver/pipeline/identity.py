@@ -8,6 +8,7 @@ import unicodedata
 import zlib
 
 _WORD = re.compile(r"\w+")
+_DIGITS = re.compile(r"\d+")
 
 
 def canonical_body(body: str) -> str:
@@ -22,9 +23,8 @@ def content_hash(body: str) -> str:
 
 
 def block_hash(block: str) -> str:
-    """Hash of a paragraph with case, digits and punctuation folded, so a footer with a new year still matches."""
-    words = _WORD.findall(unicodedata.normalize("NFC", block).casefold())
-    folded = " ".join("0" if w.isdigit() else w for w in words)
+    """Hash of a line with case, punctuation and numbers folded, so a footer with a new year still matches."""
+    folded = " ".join(_WORD.findall(_DIGITS.sub("0", block.casefold())))
     return hashlib.blake2b(folded.encode("utf-8"), digest_size=8).hexdigest()
 
 
