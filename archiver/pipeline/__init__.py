@@ -84,7 +84,8 @@ def process(
     `overrides` are sidecar metadata fields (already validated) that win over what the text says.
     """
     decoded = decode(raw)
-    document = keep_something(clean(decoded, learned=learned, hash_blocks=source is not None), decoded)
+    has_source = source is not None or "source" in (overrides or {})
+    document = keep_something(clean(decoded, learned=learned, hash_blocks=has_source), decoded)
     fields = {k: v for k, v in (overrides or {}).items() if k in _OVERRIDABLE}
     if source is not None and "source" not in fields:
         fields["source"] = source
