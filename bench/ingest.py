@@ -44,9 +44,19 @@ def corpus(n: int, seed: int) -> Path:
         shutil.rmtree(out, ignore_errors=True)
         (out / "files").mkdir(parents=True)
         subprocess.run(
-            [sys.executable, str(SHARED / "tools" / "make_corpus.py"), str(out / "files"), "--n", str(n),
-             "--seed", str(seed), "--manifest", str(out / "manifest.jsonl")],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                str(SHARED / "tools" / "make_corpus.py"),
+                str(out / "files"),
+                "--n",
+                str(n),
+                "--seed",
+                str(seed),
+                "--manifest",
+                str(out / "manifest.jsonl"),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     return out / "files"
 
@@ -59,7 +69,9 @@ def floor(files: Path, workdir: Path) -> float:
     db.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, sha TEXT UNIQUE, body TEXT)")
     db.execute("CREATE TABLE originals (sha TEXT PRIMARY KEY, data BLOB)")
     db.execute("CREATE VIRTUAL TABLE docs_fts USING fts5(body, content='docs', content_rowid='id')")
-    db.execute("CREATE TRIGGER t AFTER INSERT ON docs BEGIN INSERT INTO docs_fts(rowid, body) VALUES (new.id, new.body); END")
+    db.execute(
+        "CREATE TRIGGER t AFTER INSERT ON docs BEGIN INSERT INTO docs_fts(rowid, body) VALUES (new.id, new.body); END"
+    )
     names = sorted(os.listdir(files))
     start = time.perf_counter()
     batch: list[tuple[str, bytes, str]] = []
@@ -108,11 +120,17 @@ def drop_database(name: str | None) -> None:
 
 def env_for(workdir: Path, url: str, workers: int) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "ARCHIVER_INBOX": str(workdir / "inbox"), "ARCHIVER_FAILED_DIR": str(workdir / "failed"),
-        "ARCHIVER_DATABASE_URL": url, "ARCHIVER_WORKERS": str(workers), "ARCHIVER_SETTLE_SECONDS": "0.5",
-        "ARCHIVER_LOG_LEVEL": "WARNING", "ARCHIVER_QUEUE_SIZE": "1024",
-    })
+    env.update(
+        {
+            "ARCHIVER_INBOX": str(workdir / "inbox"),
+            "ARCHIVER_FAILED_DIR": str(workdir / "failed"),
+            "ARCHIVER_DATABASE_URL": url,
+            "ARCHIVER_WORKERS": str(workers),
+            "ARCHIVER_SETTLE_SECONDS": "0.5",
+            "ARCHIVER_LOG_LEVEL": "WARNING",
+            "ARCHIVER_QUEUE_SIZE": "1024",
+        }
+    )
     return env
 
 
@@ -155,8 +173,14 @@ def backlog(files: Path, workdir: Path, url: str, workers: int) -> dict[str, flo
     shutil.copytree(files, inbox)
     n = len(os.listdir(inbox))
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "archiver", "run", "--once"], env=env_for(workdir, url, workers),
-                            cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "run", "--once"],
+        env=env_for(workdir, url, workers),
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     sampler = Sampler(proc.pid)
     sampler.start()
     _, err = proc.communicate()
@@ -166,9 +190,17 @@ def backlog(files: Path, workdir: Path, url: str, workers: int) -> dict[str, flo
         raise SystemExit(f"archiver failed: {err[-2000:]}")
     left = sum(1 for _ in inbox.rglob("*.txt"))
     fds = sampler.fds or [0]
-    return {"docs": n, "seconds": elapsed, "docs_per_s": n / elapsed, "left_in_inbox": left,
-            "rss_daemon_mb": sampler.peak_rss.get("daemon", 0), "rss_worker_mb": sampler.peak_rss.get("worker", 0),
-            "fds_first": fds[0], "fds_max": max(fds), "fds_last": fds[-1]}
+    return {
+        "docs": n,
+        "seconds": elapsed,
+        "docs_per_s": n / elapsed,
+        "left_in_inbox": left,
+        "rss_daemon_mb": sampler.peak_rss.get("daemon", 0),
+        "rss_worker_mb": sampler.peak_rss.get("worker", 0),
+        "fds_first": fds[0],
+        "fds_max": max(fds),
+        "fds_last": fds[-1],
+    }
 
 
 def trickle(files: Path, workdir: Path, url: str, count: int, workers: int) -> dict[str, float]:
@@ -180,8 +212,14 @@ def trickle(files: Path, workdir: Path, url: str, count: int, workers: int) -> d
     staging = workdir / "staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "archiver", "run"], env=env_for(workdir, url, workers),
-                            cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "run"],
+        env=env_for(workdir, url, workers),
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     engine = create_engine(url)
     latencies = []
     try:
@@ -194,7 +232,9 @@ def trickle(files: Path, workdir: Path, url: str, count: int, workers: int) -> d
                 t0 = time.perf_counter()
                 os.rename(staging / target_name, inbox / target_name)
                 while True:
-                    found = conn.execute(text("SELECT 1 FROM ingestions WHERE file_name = :n"), {"n": target_name}).first()
+                    found = conn.execute(
+                        text("SELECT 1 FROM ingestions WHERE file_name = :n"), {"n": target_name}
+                    ).first()
                     conn.commit()
                     if found:
                         break
@@ -208,13 +248,19 @@ def trickle(files: Path, workdir: Path, url: str, count: int, workers: int) -> d
         proc.wait(timeout=20)
         engine.dispose()
     latencies.sort()
-    return {"files": len(latencies), "p50_ms": statistics.median(latencies),
-            "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], "max_ms": latencies[-1]}
+    return {
+        "files": len(latencies),
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "max_ms": latencies[-1],
+    }
 
 
 def commit_id() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         return "?"
 
@@ -242,9 +288,12 @@ def main() -> int:
         results.update({k: round(v, 2) for k, v in b.items()})
         ratio = b["docs_per_s"] / float(results["floor_docs_per_s"])  # type: ignore[arg-type]
         results["ratio"] = round(ratio, 3)
-        print(f"backlog ({args.database}): {b['docs']:.0f} docs in {b['seconds']:.1f} s = {b['docs_per_s']:.0f} docs/s, "
-              f"{ratio:.2f} x floor; left in inbox {b['left_in_inbox']:.0f}; peak RSS daemon {b['rss_daemon_mb']:.0f} MB, "
-              f"worker {b['rss_worker_mb']:.0f} MB; fds {b['fds_first']:.0f} -> max {b['fds_max']:.0f} -> {b['fds_last']:.0f}")
+        print(
+            f"backlog ({args.database}): {b['docs']:.0f} docs in {b['seconds']:.1f} s = "
+            f"{b['docs_per_s']:.0f} docs/s, {ratio:.2f} x floor; left in inbox {b['left_in_inbox']:.0f}; "
+            f"peak RSS daemon {b['rss_daemon_mb']:.0f} MB, worker {b['rss_worker_mb']:.0f} MB; "
+            f"fds {b['fds_first']:.0f} -> max {b['fds_max']:.0f} -> {b['fds_last']:.0f}"
+        )
         if args.trickle:
             url, dbname = database_url(args.database, work)
             try:
@@ -252,8 +301,10 @@ def main() -> int:
             finally:
                 drop_database(dbname)
             results.update({f"trickle_{k}": round(v, 1) for k, v in t.items()})
-            print(f"trickle ({args.database}): {t['files']:.0f} files, p50 {t['p50_ms']:.1f} ms, p99 {t['p99_ms']:.1f} ms, "
-                  f"max {t['max_ms']:.1f} ms (rename -> row visible to another connection)")
+            print(
+                f"trickle ({args.database}): {t['files']:.0f} files, p50 {t['p50_ms']:.1f} ms, "
+                f"p99 {t['p99_ms']:.1f} ms, max {t['max_ms']:.1f} ms (rename -> row visible to another connection)"
+            )
     print(json.dumps(results))
     if args.record:
         record(args, results)
@@ -262,15 +313,19 @@ def main() -> int:
 
 def record(args: argparse.Namespace, r: dict[str, object]) -> None:
     path = HERE / "RESULTS.md"
-    line = (f"| {time.strftime('%Y-%m-%d')} | {commit_id()} | {platform.machine()}, {os.cpu_count()} cores | "
-            f"`python bench/ingest.py --n {args.n} --database {args.database} --trickle {args.trickle}` | "
-            f"{r['floor_docs_per_s']} | {r['docs_per_s']} | {r['ratio']} | {r.get('trickle_p50_ms', '-')} / "
-            f"{r.get('trickle_p99_ms', '-')} | {r['rss_daemon_mb']} / {r['rss_worker_mb']} | "
-            f"{r['fds_first']}→{r['fds_max']}→{r['fds_last']} |\n")
+    line = (
+        f"| {time.strftime('%Y-%m-%d')} | {commit_id()} | {platform.machine()}, {os.cpu_count()} cores | "
+        f"`python bench/ingest.py --n {args.n} --database {args.database} --trickle {args.trickle}` | "
+        f"{r['floor_docs_per_s']} | {r['docs_per_s']} | {r['ratio']} | {r.get('trickle_p50_ms', '-')} / "
+        f"{r.get('trickle_p99_ms', '-')} | {r['rss_daemon_mb']} / {r['rss_worker_mb']} | "
+        f"{r['fds_first']}→{r['fds_max']}→{r['fds_last']} |\n"
+    )
     text = path.read_text() if path.exists() else "# Benchmark results\n"
-    header = ("\n## ingest\n\n| date | commit | machine | command | floor docs/s | archiver docs/s | ratio | "
-              "trickle p50 / p99 ms | peak RSS daemon / worker MB | fds first→max→last |\n"
-              "|---|---|---|---|---|---|---|---|---|---|\n")
+    header = (
+        "\n## ingest\n\n| date | commit | machine | command | floor docs/s | archiver docs/s | ratio | "
+        "trickle p50 / p99 ms | peak RSS daemon / worker MB | fds first→max→last |\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n"
+    )
     if "## ingest" not in text:
         text += header
     path.write_text(text + line if text.endswith("\n") else text + "\n" + line)
