@@ -318,3 +318,24 @@ def test_crash_at_random_moments_loses_nothing_and_records_nothing_twice(archive
     assert dupes[0] == 0
     assert archive.inbox_files() == []
     assert not archive.failed_reports()
+
+
+def test_polling_mode_takes_files_once_settled(archive: Archive) -> None:
+    """For network shares, where inotify sees nothing: the polling observer plus settle_seconds."""
+    with archive.start(polling="true", settle_seconds=0.5) as daemon:
+        archive.drop("share/polled.txt", ARTICLE, via_rename=False)
+        wait_until(lambda: archive.count("ingestions") == 1)
+        wait_until(lambda: not archive.inbox_files())
+        assert daemon.terminate()[0] == 0
+
+
+def test_json_logs_one_object_per_file(archive: Archive) -> None:
+    archive.drop("logged.txt", ARTICLE)
+    archive.drop("empty.txt", b"")
+    result = archive.run_once(log_format="json")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert len(events) == len(result.stderr.splitlines())  # every line is a JSON object
+    by_path = {e.get("path"): e for e in events if e.get("path")}
+    assert by_path["logged.txt"]["event"] == "ingested"
+    assert by_path["empty.txt"]["event"] == "failed" and by_path["empty.txt"]["code"] == "empty"
