@@ -224,6 +224,39 @@ def test_no_tags_from_an_ordinary_line() -> None:
     assert meta(page("A council approves the budget for next year", "March 3, 2021", "Weather Sports")).tags == ()
 
 
+def test_a_signature_under_the_article() -> None:
+    text = page("A council approves the budget for next year", "March 3, 2021") + "\n\nJane Doe | City Editor"
+    assert meta(text).author == "Jane Doe"
+    blocks = [*page("A council approves the budget for next year", "March 3, 2021").split("\n\n"), "Subscribe Now"]
+    verdicts = [Verdict(True)] * (len(blocks) - 1) + [Verdict(False, "subscribe")]
+    assert extract_metadata(blocks, verdicts, "en").author is None
+
+
+def test_a_prefix_alone_with_the_name_below() -> None:
+    text = page(
+        "Der Stadtrat beschließt den neuen Haushalt", "3. März 2021", "Autor*in\nJana Kurz (Redakteurin)", language="de"
+    )
+    assert meta(text, "de").author == "Jana Kurz"
+
+
+def test_a_handle_glued_to_the_name() -> None:
+    assert (
+        meta(page("A council approves the budget for next year", "Jane Doe@janedoe", "March 3, 2021")).author
+        == "Jane Doe"
+    )
+
+
+def test_a_byline_word_is_not_a_name() -> None:
+    text = page("A council approves the budget for next year", "March 3, 2021", "Erstellt von Fabian")
+    assert meta(text).author is None
+
+
+def test_verdicts_shorter_or_longer_than_blocks() -> None:
+    blocks = ["A council approves the budget for next year", "By Jane Doe", BODY["en"], BODY["en"]]
+    assert extract_metadata(blocks, [Verdict(True)], "en").author == "Jane Doe"
+    assert extract_metadata(blocks, [Verdict(True)] * 9, "en").author == "Jane Doe"
+
+
 # ---------------------------------------------------------------------------------------- language
 
 
