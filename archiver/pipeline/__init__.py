@@ -40,6 +40,16 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_block
         if not verdict.keep
     )
     body = join_blocks([block for block, _ in kept], [paragraph for _, paragraph in kept])
+    unlearned = [
+        (block, paragraph)
+        for block, paragraph, verdict in zip(blocks, paragraphs, verdicts, strict=True)
+        if verdict.keep or verdict.reason == "learned"
+    ]
+    unlearned_hash = (
+        content_hash(join_blocks([b for b, _ in unlearned], [p for _, p in unlearned]))
+        if len(unlearned) != len(kept)
+        else None
+    )
     return Document(
         body=body,
         content_hash=content_hash(body),
@@ -51,6 +61,7 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_block
         removed=removed,
         block_hashes=tuple(block_hash(block) for block in blocks) if hash_blocks else (),
         sketch=sketch(body),
+        unlearned_hash=unlearned_hash,
     )
 
 

@@ -49,3 +49,6 @@ class Document:
     removed: tuple[RemovedBlock, ...] = ()
     block_hashes: tuple[str, ...] = field(default=(), repr=False)
     sketch: tuple[int, ...] = field(default=(), repr=False)
+    # The content hash the body would have without `learned` drops: a copy of an article archived
+    # before its source's footer was learned is still recognised as the same document.
+    unlearned_hash: str | None = None
