@@ -8,7 +8,8 @@ Times `archiver.pipeline.clean` on already decoded text (decoding is issue 4's b
 process, over the documents of `make_corpus.py OUT --n 2000 --seed 5` (made if missing) and over the
 boilerplate dev inputs (real pages saved as text). Each document is cleaned `--runs` times and its
 fastest run kept (the machine is shared); the figure is the median of those over all documents.
-Target: <= 2 ms per document median. Prints one line; with --results, appends a row to the
+Target: <= 2 ms per document median. Also times `boilerplate.classify` alone (blocks and language
+computed beforehand). Prints one line; with --results, appends a row to the
 "## clean" section of bench/RESULTS.md (creating the file or the section if absent).
 """
 
@@ -24,8 +25,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archiver.pipeline import clean
+from archiver.pipeline.boilerplate import classify, split_blocks
 from archiver.pipeline.decode import decode
 from archiver.pipeline.document import Decoded
+from archiver.pipeline.metadata import detect_language
+from archiver.pipeline.normalize import normalize_text
 
 ROOT = Path(__file__).resolve().parents[1]
 MAKE_CORPUS = Path("/work/shared/tools/make_corpus.py")
@@ -60,6 +64,22 @@ def timings(texts: list[Decoded], runs: int) -> list[float]:
     return out
 
 
+def classify_timings(texts: list[Decoded], runs: int) -> list[float]:
+    """Fastest of `runs` boilerplate classifications of each document (its blocks and language ready), in ms."""
+    out = []
+    for decoded in texts:
+        text = normalize_text(decoded.text)
+        blocks, _ = split_blocks(text)
+        language = detect_language(text)
+        best = float("inf")
+        for _ in range(runs):
+            start = time.perf_counter()
+            classify(blocks, language)
+            best = min(best, time.perf_counter() - start)
+        out.append(best * 1000)
+    return out
+
+
 def append_result(path: Path, row: str) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
     if SECTION not in text:
@@ -88,13 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     corpus_ms = timings(corpus, args.runs)
     dev_ms = timings(dev, args.runs) if dev else []
     both = corpus_ms + dev_ms
+    classify_corpus = statistics.median(classify_timings(corpus, args.runs))
+    classify_dev = statistics.median(classify_timings(dev, args.runs)) if dev else float("nan")
     corpus_median = statistics.median(corpus_ms)
     dev_median = statistics.median(dev_ms) if dev_ms else float("nan")
     all_median = statistics.median(both)
     print(
         f"clean: median {all_median:.2f} ms/doc over {len(both)} docs "
         f"(corpus {corpus_median:.2f} ms over {len(corpus_ms)}, dev pages {dev_median:.2f} ms over {len(dev_ms)}; "
-        f"target <= 2 ms)"
+        f"target <= 2 ms); classify alone: corpus {classify_corpus:.2f} ms, dev pages {classify_dev:.2f} ms"
     )
     if args.results:
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -105,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         figures = (
             f"**median {all_median:.2f} ms/doc** over {len(both)} docs; corpus {corpus_median:.2f} ms, "
-            f"dev pages {dev_median:.2f} ms; p95 {statistics.quantiles(both, n=20)[-1]:.2f} ms"
+            f"dev pages {dev_median:.2f} ms; p95 {statistics.quantiles(both, n=20)[-1]:.2f} ms; "
+            f"boilerplate classify alone: corpus {classify_corpus:.2f} ms, dev pages {classify_dev:.2f} ms"
         )
         append_result(args.results, f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {machine} | {command} | {figures} |")
     return 0

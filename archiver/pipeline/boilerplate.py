@@ -11,21 +11,29 @@ The method carries what works on HTML over to plain text:
 3. A first class per block, as jusText does: good (long prose), near-good, short, bad.
 4. The article is one contiguous region: the run of blocks with the largest sum of scores (good
    text counts for, short and bad blocks against: a maximum-sum subarray, as in Body Text
-   Extraction), trimmed to start and end with text. A "Comments" heading ends it.
+   Extraction), trimmed to start and end with text. A "Comments" heading ends it. Content that is
+   not prose counts for the article too: a long run of plain short lines (a saved page writes menus
+   as list items, so a run of 20 or more plain lines without cues is a table, a recipe or a
+   schedule), and list items in a row that start with a number (ingredients, quantities) unless
+   they count 1, 2, 3 (a "top 10" list of other articles).
 5. Inside the region, short blocks take the class of the article around them (context smoothing:
    subheadings, table rows and short sentences stay); dropped are blocks with a cue, the section
    after a "Related" cue up to the next text, runs of headline-and-summary teasers in the second
-   half, and an author's bio ("Jane Doe is a reporter...") at the end.
+   half (a table row with a number is not a headline), and an author's bio ("Jane Doe is a
+   reporter...") at the end.
 6. Outside the region everything is dropped: the reason is the block's cue, else its side of the
    article (header, navigation, footer, or the comments/related section it follows).
 """
 
 from __future__ import annotations
 
+import heapq
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain, pairwise
 
 from archiver.pipeline.identity import block_hash
 from archiver.pipeline.rules import load_rules
@@ -48,6 +56,7 @@ LENGTH_HIGH = 200  # characters: above, a block with enough stopwords is good
 STOP_LOW = 0.22  # stopword density: below, a block is bad
 STOP_HIGH = 0.30  # stopword density: above, a long block is good
 PHRASE_MAX_WORDS = 15  # cue phrases speak for blocks up to this many words
+LABEL_CHARS = 24  # a 'Read more:' label ends within this many characters of a block's start
 BANNER_MAX_WORDS = 80  # banner cues (cookie, newsletter, bio, credit) speak for blocks up to this many
 HEADER_BLOCKS = 4  # short blocks right before the article are its header (title, date, byline)
 LANG_SAMPLE_WORDS = 400  # words of the longest blocks that check the page's language
@@ -56,6 +65,9 @@ BULLET_NEAR = 0.3  # a list item with prose counts for less than a paragraph (0.
 BULLET_PENALTY = 2.0  # a short list item: a menu entry
 BAD_PENALTY = 2.0  # a block with a cue, or long without stopwords ...
 BAD_WORD_PENALTY = 0.25  # ... and for each of its words
+TABLE_RUN = 20  # plain lines in a row that make a table ...
+QUANTITY_RUN = 4  # ... as are this many list items in a row that start with a number
+TABLE_WORD = 0.2  # ... each of whose words counts this much for the article
 SHORT_SCORE = -0.5  # a short line that is not a list item: a table row, a label, a subheading
 # Inside the region:
 END_REST = 1.0  # a closing cue within a line ends the article if at most this much text (x before) follows
@@ -66,7 +78,9 @@ TEASER_HEADLINE_WORDS = 1  # a teaser's headline: a capitalised line of at least
 
 _WORD = re.compile(r"\w+")
 _BULLET = re.compile(r"^(?:[*+o•·▪◦‣-])\s+")
-_SENTENCE_END = re.compile(r"[.!?…:;»\"'”“)\]。！？；：」』）]\s*$")
+_SENTENCE_END = frozenset(".!?…:;»\"'”“)]。！？；：」』）")  # the last character of a sentence (blocks are stripped)
+_LEAD_NUMBER = re.compile(r"\d{1,6}")
+_COLONS = frozenset(":：")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _STRIP_LINE = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 _COUNT = re.compile(r"\(\d+\)|\d+")
@@ -82,14 +96,15 @@ class _Matcher:
 
     A phrase is its `\\w+` words; a trailing `*` makes it a prefix ("cookie*" is also "cookies").
     A phrase with something else than words and spaces ("photo:", "©", "said:") is matched as a
-    substring. Prefixes and literals share one compiled pattern.
+    substring, looked for only when the block has its first word (if it has one).
     """
 
     def __init__(self, phrases: dict[str, str]) -> None:
         self.first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         prefixes: dict[str, str] = {}
-        # literals grouped by one of their characters that is not a letter: most blocks lack it
-        self.literals: dict[str, list[tuple[str, str]]] = {}
+        # literals with words, by their first word; literals without any ("©") on their own
+        self.literal_words: dict[str, list[tuple[str, str]]] = {}
+        self.literals: list[tuple[str, str]] = []
         for phrase, kind in phrases.items():
             stem = phrase.rstrip("*")
             words = tuple(_WORD.findall(stem))
@@ -97,13 +112,19 @@ class _Matcher:
                 prefixes.setdefault(words[0], kind)
             elif words and re.fullmatch(r"[\w' -]+", stem.strip()):
                 self.first.setdefault(words[0], []).append((words, kind))
+            elif words:  # checked only when the block has the literal's first word
+                self.literal_words.setdefault(words[0], []).append((stem, kind))
             elif stem:
-                key = next((ch for ch in stem if not ch.isalnum() and ch not in " '"), stem[0])
-                self.literals.setdefault(key, []).append((stem, kind))
+                self.literals.append((stem, kind))
         for candidates in self.first.values():
             candidates.sort(key=lambda item: -len(item[0]))
         self.first_words = frozenset(self.first)
-        self.prefixes = tuple(sorted(prefixes, key=len, reverse=True))
+        self.literal_first = frozenset(self.literal_words)
+        # prefixes at the start of a word, longest first, in one pattern
+        longest_first = sorted(prefixes, key=len, reverse=True)
+        self.prefix_pattern = (
+            re.compile(r"\b(?:" + "|".join(map(re.escape, longest_first)) + ")") if longest_first else None
+        )
         self.prefix_kind = prefixes
 
     def find(self, folded: str, tokens: Sequence[str]) -> str | None:
@@ -115,15 +136,19 @@ class _Matcher:
                     for words, kind in candidates:
                         if tuple(tokens[i : i + len(words)]) == words:
                             return kind
-        if self.prefixes:
+        if self.prefix_pattern is not None and (match := self.prefix_pattern.search(folded)) is not None:
+            return self.prefix_kind[match.group()]
+        if not self.literal_first.isdisjoint(tokens):
+            literal_words = self.literal_words
             for token in tokens:
-                if token.startswith(self.prefixes):
-                    return next(self.prefix_kind[p] for p in self.prefixes if token.startswith(p))
-        for key, literals in self.literals.items():
-            if key in folded:
-                for literal, kind in literals:
-                    if literal in folded:
-                        return kind
+                found = literal_words.get(token)
+                if found:
+                    for literal, kind in found:
+                        if literal in folded:
+                            return kind
+        for literal, kind in self.literals:
+            if literal in folded:
+                return kind
         return None
 
 
@@ -229,21 +254,24 @@ class _Block:
     end: str | None  # kind of a cue that closes the article
     heading_end: bool  # the block is nothing but such a cue: a section heading
     capital: bool  # starts with a capital letter
+    colon: bool  # ends with a colon: it announces what follows (a list)
+    numbers: bool  # has a number: a date, an amount, a quantity
+    counted: int  # the number it starts with (a quantity, a step, a rank), else -1
     tokens: list[str]  # words, folded, without numbers
     cls: int = SHORT
+    table: bool = False  # a short line in a long run of plain lines: a table, a recipe, a schedule
+    listed: bool = False  # an item of a list that the article announces
 
 
 def _page_language(features: Sequence[_Block], language: str | None) -> str | None:
     """The detected language, unless the longest blocks' stopwords say another one much more clearly."""
     stop = _stopwords()
     index = _stopword_index()
-    longest = sorted(features, key=lambda b: len(b.tokens), reverse=True)[:8]
+    longest = heapq.nlargest(8, features, key=lambda b: len(b.tokens))
     words = [w for b in longest for w in b.tokens[:LANG_SAMPLE_WORDS]][:LANG_SAMPLE_WORDS]
     fallback = language if language in stop else None
-    hits: dict[str, int] = {}
-    for word in words:
-        for lang in index.get(word, ()):
-            hits[lang] = hits.get(lang, 0) + 1
+    # one C-level pass: the languages of every stopword in the sample, counted
+    hits = Counter(chain.from_iterable(filter(None, map(index.get, words))))
     if not hits:
         return fallback
     best = max(hits, key=hits.__getitem__)
@@ -263,7 +291,7 @@ def _features(block: str, cues: _Cues) -> _Block:
     cue = None
     end = None
     heading_end = False
-    if words <= BANNER_MAX_WORDS:
+    if words <= BANNER_MAX_WORDS:  # cues speak only for short blocks: long ones skip the matching
         bare = _STRIP_LINE.sub("", _COUNT.sub("", folded)).strip() if words <= PHRASE_MAX_WORDS else folded
         if bare in cues.lines or not bare:
             cue = cues.lines.get(bare, "navigation")
@@ -272,7 +300,7 @@ def _features(block: str, cues: _Cues) -> _Block:
         elif words <= PHRASE_MAX_WORDS:
             cue = cues.phrases.find(folded, all_tokens) or cues.banners.find(folded, all_tokens)
         else:
-            cue = cues.banners.find(folded, all_tokens)
+            cue = cues.banners.find(folded, all_tokens) or _label_cue(folded, cues)
         if words <= 12:
             end = cues.ends.find(folded, all_tokens)
             heading_end = end is not None and bare in cues.end_lines
@@ -280,14 +308,27 @@ def _features(block: str, cues: _Cues) -> _Block:
         words=words,
         chars=len(text),
         stop=0.0,
-        sentence=bool(_SENTENCE_END.search(text)),
+        sentence=text[-1:] in _SENTENCE_END,
         bullet=bool(bullet_match),
         cue=cue,
         end=end,
         heading_end=heading_end,
         capital=text[:1].isupper(),
+        colon=text[-1:] in _COLONS,
+        numbers=len(tokens) < len(all_tokens),
+        counted=int(lead.group()) if text[:1].isdigit() and (lead := _LEAD_NUMBER.match(text)) else -1,
         tokens=tokens,
     )
+
+
+def _label_cue(folded: str, cues: _Cues) -> str | None:
+    """A longer block led by a "Read more:" label is a link to another article (a related cue)."""
+    colon = folded.find(":", 0, LABEL_CHARS)
+    if colon <= 0:
+        return None
+    label = folded[: colon + 1]
+    kind = cues.phrases.find(label, _WORD.findall(label))
+    return kind if kind == "related" else None
 
 
 def _add_density(b: _Block, block: str, stopwords: frozenset[str] | None) -> None:
@@ -330,6 +371,8 @@ def _first_class(b: _Block) -> int:
 
 def _is_text(b: _Block) -> bool:
     """Good or near-good prose, or a short sentence (not a label, a menu entry or a headline)."""
+    if b.table:
+        return True
     if b.cls == GOOD:
         return not b.bullet or b.sentence
     if b.cls == NEAR:
@@ -346,6 +389,8 @@ def _score(b: _Block) -> float:
         return float(b.words)
     if b.cls == NEAR:
         return (BULLET_NEAR if b.bullet else 0.5) * b.words
+    if b.table:
+        return TABLE_WORD * b.words
     if b.cls == SHORT:
         if b.bullet:
             return -BULLET_PENALTY
@@ -353,6 +398,38 @@ def _score(b: _Block) -> float:
             return 0.3 * b.words
         return 0.1 * b.words if b.stop >= STOP_LOW and b.words >= 3 else SHORT_SCORE
     return -BAD_PENALTY - BAD_WORD_PENALTY * b.words
+
+
+def _mark_tables(features: Sequence[_Block]) -> None:
+    """Short lines in a run of at least TABLE_RUN plain lines (no list item, no cue) are content.
+
+    A saved page writes menus as list items; rows of a table, a recipe's steps or a schedule come
+    as plain short lines, one after another.
+    """
+    run_start = 0
+    n = len(features)
+    for i in range(n + 1):
+        if i < n:
+            b = features[i]
+            if not b.bullet and b.cue is None and b.words >= 1:
+                continue
+        if i - run_start >= TABLE_RUN:
+            lines = [f for f in features[run_start:i] if f.cls in (SHORT, BAD)]
+            if len([f for f in lines if f.cls == SHORT]) * 2 >= i - run_start:
+                for f in lines:
+                    f.table = True
+        run_start = i + 1
+    # list items that start with a quantity, several in a row: ingredients, steps, figures
+    run_start = 0
+    for i in range(n + 1):
+        if i < n and features[i].bullet and features[i].counted >= 0 and features[i].cue is None:
+            continue
+        counts = [f.counted for f in features[run_start:i]]
+        ranked = all(b == a + 1 for a, b in pairwise(counts))  # 1, 2, 3: a top list
+        if i - run_start >= QUANTITY_RUN and not ranked:
+            for f in features[run_start:i]:
+                f.table = True
+        run_start = i + 1
 
 
 def _region(features: Sequence[_Block]) -> tuple[int, int]:
@@ -370,6 +447,29 @@ def _region(features: Sequence[_Block]) -> tuple[int, int]:
             best = total
             best_range = (start, i + 1)
     return best_range
+
+
+def _announced_list(features: Sequence[_Block], end: int) -> int:
+    """Extend the article over a list that its last line announces ("It has three parts:").
+
+    The announcing line may be the article's last block or the one right after it.
+    """
+    n = len(features)
+    j = end
+    if j < n and features[j].colon and features[j].cue is None and features[j].end is None and not features[j].bullet:
+        j += 1
+    elif not (end > 0 and features[end - 1].colon):
+        return end
+    k = j
+    while (
+        k < n and features[k].bullet and features[k].cue is None and features[k].end is None and features[k].words >= 2
+    ):
+        k += 1
+    if k - j < 2:
+        return end
+    for b in features[j:k]:
+        b.listed = True
+    return k
 
 
 # ---------------------------------------------------------------- structure inside the article
@@ -407,7 +507,8 @@ def _teaser_runs(features: Sequence[_Block], start: int, end: int) -> set[int]:
                 j += 1
             heading = features[i]
             headline = heading.capital and heading.words >= TEASER_HEADLINE_WORDS
-            teaser = texts <= 1 and text_words <= TEASER_WORDS and headline
+            row = ((heading.table and heading.numbers) or heading.listed) and texts == 0  # a row or an item
+            teaser = texts <= 1 and text_words <= TEASER_WORDS and headline and not row
             units.append((i, j) if teaser else (i, -1))
             i = j
         else:
@@ -463,6 +564,7 @@ def classify(
     for block, b in zip(blocks, features, strict=True):
         _add_density(b, block, stopwords)
         b.cls = _first_class(b)
+    _mark_tables(features)
     start, end = _region(features)
 
     # A block that closes the article ("Comments", "Related articles") ends the region, once some
@@ -482,6 +584,7 @@ def classify(
         start += 1
     while end > start and not _is_text(features[end - 1]):
         end -= 1
+    end = _announced_list(features, end)
     if start >= end:  # no run of text at all (a list, a note, a poem): only the cues speak
         return [
             Verdict(False, "learned")
@@ -489,6 +592,12 @@ def classify(
             else (Verdict(False, b.cue) if b.cue is not None else KEEP)
             for block, b in zip(blocks, features, strict=True)
         ]
+    for i in range(start, end - 1):  # lists the article announces are its own, not teasers
+        if features[i].colon and features[i].cue is None:
+            k = i + 1
+            while k < end and features[k].bullet and features[k].cue is None:
+                features[k].listed = True
+                k += 1
     teasers = _teaser_runs(features, start, end)
     bios = _bios(blocks, features, start, end)
 

@@ -199,6 +199,19 @@ def test_subheadings_and_short_sentences_inside_the_article_stay() -> None:
     assert all(block in body for block in page)
 
 
+def test_a_long_table_of_plain_lines_is_the_article_not_the_menu() -> None:
+    menu = [f"* Section {n}" for n in range(30)]
+    rows = [f"Stage {n}: 1{n} March, Riverside Park" for n in range(24)]
+    intro = "The season calendar was published on Monday; the dates may still change."
+    footer = "© 2024 Example. All rights reserved."
+    blocks = [*menu, intro, *rows, footer]
+    verdicts = classify(blocks, "en")
+    kept = [b for b, v in zip(blocks, verdicts, strict=True) if v.keep]
+    assert all(row in kept for row in rows)
+    assert not any(line in kept for line in menu)
+    assert footer not in kept
+
+
 # ---------------------------------------------------------------- interface
 
 
