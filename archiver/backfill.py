@@ -13,11 +13,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from archiver.config import Settings
 from archiver.inbox import Claim, is_taken_name
 from archiver.store.repository import Arrival, Saved, Store
-from archiver.worker import Failure, Task, run_task
+from archiver.worker import Failure, Task, exit_with, run_task
 from archiver.writer import Hooks, Writer
 
 
@@ -89,7 +90,8 @@ def backfill(settings: Settings, paths: list[Path], *, source: str | None = None
         writer.put(claim, future.result() if exc is None else Failure("internal", str(exc)))
 
     context = multiprocessing.get_context("forkserver")
-    with progress, ProcessPoolExecutor(settings.worker_count, mp_context=context) as pool:
+    pool_args: dict[str, Any] = {"initializer": exit_with, "initargs": (os.getpid(),)}
+    with progress, ProcessPoolExecutor(settings.worker_count, mp_context=context, **pool_args) as pool:
         for claim in claims:
             slots.acquire()
             with lock:

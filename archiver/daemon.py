@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -21,11 +22,11 @@ from types import FrameType
 from typing import Any
 
 from archiver.config import Settings
-from archiver.errors import DatabaseUnavailable
+from archiver.errors import DatabaseUnavailable, FileRejected
 from archiver.inbox import Claim, Inbox
 from archiver.store.repository import Arrival, Saved, Store
 from archiver.watcher import InboxEventHandler, Readiness, make_observer
-from archiver.worker import Failure, Task, run_task, warm_up
+from archiver.worker import Failure, Task, exit_with, run_task, warm_up
 from archiver.writer import Hooks, Writer
 
 log = logging.getLogger("archiver")
@@ -34,8 +35,9 @@ SHUTDOWN_BUDGET = 8.0  # seconds from SIGTERM to exit: DESIGN promises 10
 WORKER_CRASHES_BEFORE_FAILING = 2
 
 
-def worker_init() -> None:
+def worker_init(daemon_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle, not each worker's
+    exit_with(daemon_pid)
     warm_up()
 
 
@@ -51,7 +53,9 @@ class Daemon:
         self.inbox = Inbox(settings.inbox, settings.failed_dir, claim_timeout=settings.claim_timeout)
         self.ready: queue.Queue[Path] = queue.Queue(maxsize=settings.queue_size)
         self.readiness = Readiness(self.inbox, settings.settle_seconds, self._enqueue)
-        self.slots = threading.BoundedSemaphore(settings.worker_count * 4)
+        # Files claimed and not yet committed: enough to keep every worker busy while the writer gathers a
+        # full batch. (Bounding by the pool alone starved the workers: a slot frees only at commit.)
+        self.slots = threading.BoundedSemaphore(settings.worker_count * 4 + settings.batch_size * 2)
         self.learned: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
         self._queued: set[Path] = set()
@@ -90,7 +94,7 @@ class Daemon:
             handler = InboxEventHandler(self.inbox, self.readiness, polling=self.settings.polling, rescan=self.rescan)
             observer = make_observer(self.inbox, handler, polling=self.settings.polling)
             observer.start()
-            _OverflowListener.install(lambda: self.rescan(self.inbox.root))
+            _OverflowListener.install(self._on_overflow)
         dispatcher = threading.Thread(target=self._dispatch_loop, name="archiver-dispatcher", daemon=True)
         dispatcher.start()
         threading.Thread(target=self._settle_loop, name="archiver-settle", daemon=True).start()
@@ -147,6 +151,7 @@ class Daemon:
             max_workers=self.settings.worker_count,
             mp_context=multiprocessing.get_context("forkserver"),
             initializer=worker_init,
+            initargs=(os.getpid(),),
         )
         for _ in range(self.settings.worker_count):
             pool.submit(worker_ready)
@@ -201,6 +206,11 @@ class Daemon:
         with self._scan_lock:
             self._scans_running += 1
         threading.Thread(target=self._scan, args=(folder,), name="archiver-scan", daemon=True).start()
+
+    def _on_overflow(self) -> None:
+        """The kernel dropped inotify events: rescan the whole inbox at once."""
+        log.warning("inotify lost events (queue overflow): rescanning the inbox")
+        self.rescan(self.inbox.root)
 
     def _scan(self, folder: Path) -> None:
         try:
@@ -338,8 +348,9 @@ class Daemon:
     def _failed(self, claim: Claim, failure: Failure) -> None:
         try:
             target = self.inbox.fail(claim, failure.code, failure.reason, traceback_id=failure.traceback_id)
-        except OSError as exc:
-            log.error("cannot move %s to failed/ (%s); it goes back to the inbox", claim.relative, exc.strerror)
+        except (OSError, FileRejected) as exc:
+            why = exc.reason if isinstance(exc, FileRejected) else exc.strerror
+            log.error("cannot move %s to failed/ (%s); it goes back to the inbox", claim.relative, why)
             self.inbox.release(claim)
             self._release_slot()
             return
@@ -392,5 +403,7 @@ class _OverflowListener(logging.Handler):
 
     @classmethod
     def install(cls, on_overflow: Any) -> None:
-        logging.getLogger("watchdog.observers.inotify").addHandler(cls(on_overflow))
-        logging.getLogger("watchdog.observers.inotify_buffer").addHandler(cls(on_overflow))
+        # watchdog 7 logs "Inotify queue overflowed; filesystem events were lost" on inotify_c once per
+        # overflow (and a second line on inotify, which would only rescan twice); older ones on inotify_buffer.
+        for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify_buffer"):
+            logging.getLogger(name).addHandler(cls(on_overflow))

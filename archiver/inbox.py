@@ -239,13 +239,7 @@ class Inbox:
     def fail(self, claim: Claim, code: str, reason: str, *, traceback_id: str | None = None) -> Path:
         """Move a claimed file to failed/<relative path> beside <name>.error.json. Returns where it went."""
         target = self._free_failed_name(claim.relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.rename(claim.path, target)
-        except OSError as exc:
-            if exc.errno != errno.EXDEV:
-                raise
-            _copy_then_unlink(claim.path, target)
+        report_path = target.parent / (target.name + ERROR_SUFFIX)
         report = {
             "reason": reason,
             "code": code,
@@ -254,9 +248,31 @@ class Inbox:
             "traceback_id": traceback_id,
             "daemon": self.owner,
         }
-        (target.parent / (target.name + ERROR_SUFFIX)).write_text(
-            json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        renamed = True
+        try:
+            os.rename(claim.path, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            renamed = False
+            try:
+                _copy(claim.path, target)
+            except OSError:
+                _remove(target)  # a full disk: no partial copy is left behind in failed/
+                raise
+        try:
+            report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        except OSError:
+            # Never a file in failed/ without its reason: undo, the caller gives the file back to the inbox.
+            _remove(report_path)
+            if renamed:
+                os.rename(target, claim.path)
+            else:
+                _remove(target)
+            raise
+        if not renamed:
+            os.unlink(claim.path)
         self._prune(claim.path.parent)
         return target
 
@@ -399,12 +415,19 @@ def _move_back(source: Path, target: Path) -> None:
             return
 
 
-def _copy_then_unlink(source: Path, target: Path) -> None:
+def _copy(source: Path, target: Path) -> None:
+    """Copy across file systems; a link is copied as a link, never followed."""
     if os.path.islink(source):
         os.symlink(os.readlink(source), target)
     else:
         shutil.copy2(source, target, follow_symlinks=False)
-    os.unlink(source)
+
+
+def _remove(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _truncate_utf8(text: str, limit: int) -> str:

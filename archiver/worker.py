@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import signal
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +53,36 @@ def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
     raise PipelineTimeout
 
 
+def exit_with(parent_pid: int) -> None:
+    """End this worker when the daemon that feeds it is gone (SIGKILL, OOM killer).
+
+    Pool workers hold both ends of their own call-queue pipe and the forkserver's liveness pipe, so
+    nothing else ever tells them: without this, a killed daemon leaves its workers (and the
+    forkserver) running forever.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if not _alive(parent_pid):
+                os._exit(0)
+
+    threading.Thread(target=watch, name="archiver-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie waiting for its parent to reap it is gone too
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def warm_up() -> None:
     """Pool initializer: load the detectors and rules now, so the first file is not the slow one."""
     try:
@@ -90,7 +123,12 @@ def run_task(task: Task) -> Arrival | Failure:
     except Exception as exc:
         traceback_id = uuid.uuid4().hex[:12]
         log.exception("unexpected error on %s (traceback id %s)", claim.relative, traceback_id)
-        return Failure("internal", f"unexpected error: {type(exc).__name__}: {exc}"[:300], traceback_id)
+        # The exception's message may quote the file's text: it goes to the log, never to .error.json.
+        return Failure(
+            "internal",
+            f"unexpected error ({type(exc).__name__}); see the log, traceback id {traceback_id}",
+            traceback_id,
+        )
     finally:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -109,6 +147,4 @@ def _sidecar_fields(path: Path | None) -> dict[str, Any] | None:
 
 
 def _in_main_thread() -> bool:
-    import threading
-
     return threading.current_thread() is threading.main_thread()

@@ -6,6 +6,7 @@ import hashlib
 import os
 import socket
 import time
+import uuid
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -100,6 +101,8 @@ class Store:
         self.url = url
         self.engine: Engine = make_engine(url)
         self.dialect = self.engine.dialect.name
+        # Who holds a SQLite job lease: one Store, like one PostgreSQL session holds an advisory lock.
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         if upgrade:
             self.upgrade()
 
@@ -380,7 +383,7 @@ class Store:
                         conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                         conn.commit()
             return
-        holder = f"{socket.gethostname()}:{os.getpid()}"
+        holder = self.holder
         now = time.time()
         with self.writing() as conn:
             row = conn.execute(select(LOCKS.c.holder, LOCKS.c.expires_at).where(LOCKS.c.name == name)).first()

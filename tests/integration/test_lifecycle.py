@@ -339,3 +339,27 @@ def test_json_logs_one_object_per_file(archive: Archive) -> None:
     by_path = {e.get("path"): e for e in events if e.get("path")}
     assert by_path["logged.txt"]["event"] == "ingested"
     assert by_path["empty.txt"]["event"] == "failed" and by_path["empty.txt"]["code"] == "empty"
+
+
+def _descendants(pid: int) -> set[int]:
+    import subprocess
+
+    found: set[int] = set()
+    frontier = [pid]
+    while frontier:
+        out = subprocess.run(["pgrep", "-P", str(frontier.pop())], capture_output=True, text=True).stdout.split()
+        kids = {int(p) for p in out} - found
+        found |= kids
+        frontier.extend(kids)
+    return found
+
+
+def test_a_killed_daemon_leaves_no_worker_processes_behind(archive: Archive) -> None:
+    """Pool workers would wait forever on pipes they hold both ends of: they watch the daemon instead."""
+    daemon = archive.start(workers=2)
+    archive.drop("one.txt", ARTICLE)
+    wait_until(lambda: archive.count("ingestions") == 1)
+    children = _descendants(daemon.process.pid)
+    assert len(children) >= 3  # resource tracker, forkserver, two workers
+    daemon.kill()
+    wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in children), timeout=15)
