@@ -9,7 +9,32 @@ from hypothesis import strategies as st
 
 from archiver.pipeline.identity import block_hash, canonical_body, content_hash, jaccard, sketch
 
-WORDS = ["council", "budget", "harbour", "river", "school", "election", "market", "report", "village", "bridge", "storm", "library", "museum", "court", "minister", "police", "festival", "railway", "energy", "network", "study", "reform", "debate", "farmer"]
+WORDS = [
+    "council",
+    "budget",
+    "harbour",
+    "river",
+    "school",
+    "election",
+    "market",
+    "report",
+    "village",
+    "bridge",
+    "storm",
+    "library",
+    "museum",
+    "court",
+    "minister",
+    "police",
+    "festival",
+    "railway",
+    "energy",
+    "network",
+    "study",
+    "reform",
+    "debate",
+    "farmer",
+]
 
 
 def article(rng: random.Random, n: int = 400) -> str:
