@@ -196,11 +196,16 @@ class Store:
     ) -> tuple[dict[str, int], set[int]]:
         """content_hash -> id for every arrival, creating the documents that are new (their ids second)."""
         hashes = {a.document.content_hash for a in arrivals}
+        # A body that lost learned lines is still the document archived before they were learned.
+        aliases = {a.document.content_hash: a.document.unlearned_hash for a in arrivals if a.document.unlearned_hash}
         ids: dict[str, int] = {}
         if hashes:
-            ids.update(
-                conn.execute(select(DOCS.c.content_hash, DOCS.c.id).where(DOCS.c.content_hash.in_(hashes))).all()
+            lookup = hashes | set(aliases.values())
+            found = dict(
+                conn.execute(select(DOCS.c.content_hash, DOCS.c.id).where(DOCS.c.content_hash.in_(lookup))).all()
             )
+            ids.update({h: found[h] for h in hashes if h in found})
+            ids.update({h: found[u] for h, u in aliases.items() if h not in ids and u in found})
         rows: dict[str, dict[str, Any]] = {}
         for a in arrivals:
             h = a.document.content_hash
