@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     learn_min_documents: int = Field(4, ge=2)
     learn_interval: float = Field(600.0, gt=0)
     retry_max_seconds: float = Field(30.0, gt=0)
+    optimize_interval: float = Field(86400.0, gt=0)
 
     @classmethod
     def settings_customise_sources(

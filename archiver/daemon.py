@@ -168,6 +168,7 @@ class Daemon:
         claims_every = max(1.0, min(30.0, self.settings.claim_timeout / 3))
         scheduler.add_job(self._tend_claims, "interval", seconds=claims_every, **common)
         scheduler.add_job(self._learn, "interval", args=[store], seconds=self.settings.learn_interval, **common)
+        scheduler.add_job(self._optimize, "interval", args=[store], seconds=self.settings.optimize_interval, **common)
         scheduler.start()
         return scheduler
 
@@ -378,6 +379,16 @@ class Daemon:
     def _tend_claims(self) -> None:
         self.inbox.heartbeat()
         self.inbox.recover_claims()
+
+    def _optimize(self, store: Store) -> None:
+        """Once across all daemons sharing the database (job lock), keep the full-text index compact."""
+        try:
+            with store.job_lock("optimize", ttl=self.settings.optimize_interval) as mine:
+                if mine:
+                    store.optimize_index()
+                    log.info("optimized the full-text index")
+        except Exception as exc:  # noqa: BLE001 - a periodic job must never stop the daemon
+            log.warning("index optimisation failed: %s", exc)
 
     def _learn(self, store: Store) -> None:
         try:

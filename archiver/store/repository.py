@@ -305,6 +305,14 @@ class Store:
 
     # ------------------------------------------------------------------ learned boilerplate
 
+    def optimize_index(self) -> None:
+        """Merge the full-text index's segments (SQLite FTS5) or refresh the planner's statistics (PostgreSQL)."""
+        with self.writing() as conn:
+            if self.dialect == "sqlite":
+                conn.execute(text("INSERT INTO documents_fts(documents_fts) VALUES ('optimize')"))
+            else:
+                conn.execute(text("ANALYZE documents"))
+
     def refresh_learned(self, min_documents: int) -> int:
         """Mark paragraphs seen in at least `min_documents` different documents of a source; returns how many."""
         with self.writing() as conn:

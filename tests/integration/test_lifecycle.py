@@ -363,3 +363,14 @@ def test_a_killed_daemon_leaves_no_worker_processes_behind(archive: Archive) -> 
     assert len(children) >= 3  # resource tracker, forkserver, two workers
     daemon.kill()
     wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in children), timeout=15)
+
+
+def test_scheduled_index_optimisation_runs_and_keeps_search_working(archive: Archive) -> None:
+    with archive.start(optimize_interval=1) as daemon:
+        archive.drop("one.txt", ARTICLE)
+        wait_until(lambda: archive.count("ingestions") == 1)
+        wait_until(lambda: "optimized the full-text index" in daemon.log(), timeout=30)
+        assert daemon.terminate()[0] == 0
+    assert archive.cli("check").returncode == 0
+    found = archive.cli("search", "budget", "--json")
+    assert found.returncode == 0 and json.loads(found.stdout.splitlines()[0])["id"] == 1
