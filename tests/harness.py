@@ -61,8 +61,9 @@ class Archive:
         env.update({f"ARCHIVER_{k.upper()}": str(v) for k, v in settings.items()})
         return env
 
-    def start(self, **settings: Any) -> Daemon:
-        return Daemon(self, self.env(**settings))
+    def start(self, *, ready: bool = True, **settings: Any) -> Daemon:
+        """A daemon process; with ready=False, do not wait for it to report that it runs (database down)."""
+        return Daemon(self, self.env(**settings), ready=ready)
 
     def run_once(self, timeout: float = 120, **settings: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -123,13 +124,15 @@ class Archive:
 
 
 class Daemon:
-    def __init__(self, archive: Archive, env: dict[str, str]) -> None:
+    def __init__(self, archive: Archive, env: dict[str, str], *, ready: bool = True) -> None:
         self.archive = archive
         self.log_path = archive.root / f"daemon-{time.monotonic_ns()}.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [*ARCHIVER, "run"], env=env, cwd=archive.root, stdout=self._log, stderr=subprocess.STDOUT
         )
+        if not ready:
+            return
         wait_until(lambda: "archiver running" in self.log() or self.process.poll() is not None, timeout=60)
         if self.process.poll() is not None:
             raise AssertionError(f"daemon exited early:\n{self.log()}")

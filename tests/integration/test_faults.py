@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url
 
-from tests.harness import ARCHIVER, Archive, wait_until
+from tests.harness import Archive, wait_until
 
 # ---------------------------------------------------------------------- a TCP proxy the test can cut
 
@@ -148,39 +147,6 @@ def assert_exact(archive: Archive, total: int, documents: int | None = None) -> 
     assert not archive.failed_reports()
 
 
-class Process:
-    """`archiver run` that may not reach "archiver running" (database down at start)."""
-
-    def __init__(self, archive: Archive, **settings: object) -> None:
-        self.log_path = archive.root / f"daemon-{time.monotonic_ns()}.log"
-        self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            [*ARCHIVER, "run"],
-            env=archive.env(**settings),
-            cwd=archive.root,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def terminate(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=20)
-        self._log.close()
-        return code
-
-    def __enter__(self) -> Process:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self._log.close()
-
-
 # ---------------------------------------------------------------------- PostgreSQL outages
 
 
@@ -225,14 +191,14 @@ def test_postgresql_unreachable_at_start_then_available(tmp_path: Path, pg_url: 
     direct = Archive(tmp_path, pg_url)
     for i in range(40):
         archive.drop(f"early/{i:02d}.txt", article(i))
-    with Process(archive, retry_max_seconds=1) as daemon:
+    with archive.start(ready=False, retry_max_seconds=1) as daemon:
         wait_until(lambda: "retrying until it answers" in daemon.log(), timeout=30)
         time.sleep(2)
         assert daemon.process.poll() is None  # still waiting, not dead
         assert len(archive.inbox_files()) == 40 and not archive.failed_reports()
         proxy.restore()
         wait_until(lambda: direct.count("ingestions") == 40 and not archive.inbox_files(), timeout=60)
-        assert daemon.terminate() == 0
+        assert daemon.terminate()[0] == 0
     assert_exact(direct, 40)
     direct.close()
 
