@@ -17,6 +17,8 @@ from archiver.pipeline.normalize import normalize_text
 __all__ = ["Decoded", "Document", "Metadata", "RemovedBlock", "clean", "process"]
 
 _WORD = re.compile(r"\w+")
+# Lines longer than this are prose, not a source's stock lines: never counted, so never learned.
+LEARNABLE_CHARS = 300
 _OVERRIDABLE = frozenset({"title", "author", "published", "language", "tags", "source"})
 
 
@@ -59,7 +61,7 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_block
         confidence=decoded.confidence,
         mojibake_repaired=decoded.mojibake_repaired,
         removed=removed,
-        block_hashes=tuple(block_hash(block) for block in blocks) if hash_blocks else (),
+        block_hashes=tuple(block_hash(b) for b in blocks if len(b) <= LEARNABLE_CHARS) if hash_blocks else (),
         sketch=sketch(body),
         unlearned_hash=unlearned_hash,
     )

@@ -33,7 +33,7 @@ BANDS = 4  # LSH: 4 bands of 4 minima; two texts share a band with probability J
 _EMPTY = (1 << 64) - 1
 
 
-SKETCH_CHARS = 4000  # the sketch reads the start of the body: a near-duplicate's start is near-identical too
+SKETCH_CHARS = 2500  # the sketch reads the start of the body: a near-duplicate's start is near-identical too
 
 
 def _shingles(body: str) -> set[bytes]:
