@@ -327,8 +327,12 @@ def record(args: argparse.Namespace, r: dict[str, object]) -> None:
         "|---|---|---|---|---|---|---|---|---|---|\n"
     )
     if "## ingest" not in text:
-        text += header
-    path.write_text(text + line if text.endswith("\n") else text + "\n" + line)
+        text = text.rstrip("\n") + "\n" + header
+    lines = text.rstrip("\n").split("\n")
+    section = lines.index("## ingest")
+    last_row = max(i for i, row in enumerate(lines) if i > section and row.startswith("|"))
+    lines.insert(last_row + 1, line.rstrip("\n"))  # after the table's last row, before any notes
+    path.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
