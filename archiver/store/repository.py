@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Connection, Engine, Select, Table, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -478,4 +478,4 @@ def _first_line(exc: BaseException) -> str:
     return str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-__all__ = ["Arrival", "DatabaseUnavailable", "Saved", "Select", "Store", "compress", "is_transient"]
+__all__ = ["Arrival", "Saved", "Store", "compress", "is_transient"]
