@@ -5,7 +5,6 @@ Unlike the inbox, the files are the user's own: they are read, never moved or de
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from typing import Any
 from archiver.config import Settings
 from archiver.inbox import Claim, is_taken_name
 from archiver.store.repository import Arrival, Saved, Store
-from archiver.worker import Failure, Task, exit_with, run_task
+from archiver.worker import Failure, Task, exit_with, pool_context, run_task
 from archiver.writer import Hooks, Writer
 
 
@@ -89,7 +88,7 @@ def backfill(settings: Settings, paths: list[Path], *, source: str | None = None
         exc = future.exception()
         writer.put(claim, future.result() if exc is None else Failure("internal", str(exc)))
 
-    context = multiprocessing.get_context("forkserver")
+    context = pool_context()
     pool_args: dict[str, Any] = {"initializer": exit_with, "initargs": (os.getpid(),)}
     with progress, ProcessPoolExecutor(settings.worker_count, mp_context=context, **pool_args) as pool:
         for claim in claims:

@@ -8,12 +8,12 @@ waits for SIGTERM/SIGINT, then drains: files in flight are finished and committe
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import queue
 import signal
 import threading
 import time
+import weakref
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,18 +26,34 @@ from archiver.errors import DatabaseUnavailable, FileRejected
 from archiver.inbox import Claim, Inbox
 from archiver.store.repository import Arrival, Saved, Store
 from archiver.watcher import InboxEventHandler, Readiness, make_observer
-from archiver.worker import Failure, Task, exit_with, run_task, warm_up
+from archiver.worker import (
+    Busy,
+    Failure,
+    Task,
+    exit_with,
+    join_board,
+    pool_context,
+    run_tasks,
+    start_forkserver,
+    warm_up,
+)
 from archiver.writer import Hooks, Writer
 
 log = logging.getLogger("archiver")
 
 SHUTDOWN_BUDGET = 8.0  # seconds from SIGTERM to exit: DESIGN promises 10
 WORKER_CRASHES_BEFORE_FAILING = 2
+# Files per pool call in a backlog (fewer when fewer are ready): the per-call cost of the pool is paid once
+# per chunk. Small enough that a chunk is a few milliseconds of work and both workers stay busy.
+CHUNK_FILES = 8
+# Seconds past pipeline_timeout before a worker that has not come back from one file is killed.
+STUCK_GRACE = 5.0
 
 
-def worker_init(daemon_pid: int) -> None:
+def worker_init(daemon_pid: int, busy: Busy) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle, not each worker's
     exit_with(daemon_pid)
+    join_board(busy)
     warm_up()
 
 
@@ -64,7 +80,11 @@ class Daemon:
         self._scan_lock = threading.Lock()
         self._scans_running = 0
         self._crashes: Counter[str] = Counter()
+        self._suspects: set[str] = set()  # files in a chunk whose worker died: dispatched alone from now on
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._boards: weakref.WeakKeyDictionary[ProcessPoolExecutor, Busy] = weakref.WeakKeyDictionary()
+        self._start_failures = 0  # pools in a row whose workers could not start
         self._writer: Writer[Claim] | None = None
         self.stats: Counter[str] = Counter()
 
@@ -72,6 +92,7 @@ class Daemon:
 
     def run(self) -> int:
         self._install_signal_handlers()
+        start_forkserver()
         store = self._connect()
         if store is None:
             return 0
@@ -98,6 +119,7 @@ class Daemon:
         dispatcher = threading.Thread(target=self._dispatch_loop, name="archiver-dispatcher", daemon=True)
         dispatcher.start()
         threading.Thread(target=self._settle_loop, name="archiver-settle", daemon=True).start()
+        threading.Thread(target=self._stuck_loop, name="archiver-stuck", daemon=True).start()
         scheduler = None if self.once else self._start_scheduler(store)
         self.rescan(self.inbox.root)
         log.info(
@@ -147,12 +169,15 @@ class Daemon:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         """A pool whose every worker is started now: spawned lazily, the first files would wait for warm-up."""
+        context = pool_context()
+        busy = Busy(context, self.settings.worker_count)
         pool = ProcessPoolExecutor(
             max_workers=self.settings.worker_count,
-            mp_context=multiprocessing.get_context("forkserver"),
+            mp_context=context,
             initializer=worker_init,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), busy),
         )
+        self._boards[pool] = busy
         for _ in range(self.settings.worker_count):
             pool.submit(worker_ready)
         return pool
@@ -163,7 +188,7 @@ class Daemon:
         scheduler = BackgroundScheduler(daemon=True)
         common: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         scheduler.add_job(
-            self.rescan, "interval", args=[self.inbox.root], seconds=self.settings.rescan_interval, **common
+            self._scheduled_rescan, "interval", args=[store], seconds=self.settings.rescan_interval, **common
         )
         claims_every = max(1.0, min(30.0, self.settings.claim_timeout / 3))
         scheduler.add_job(self._tend_claims, "interval", seconds=claims_every, **common)
@@ -208,6 +233,23 @@ class Daemon:
             self._scans_running += 1
         threading.Thread(target=self._scan, args=(folder,), name="archiver-scan", daemon=True).start()
 
+    def _scheduled_rescan(self, store: Store) -> None:
+        """The periodic safety net, walked by one daemon at a time among those sharing this inbox and database
+        (job lock); in the scheduler's thread, so a walk longer than the interval never overlaps the next."""
+        try:
+            with store.job_lock(
+                f"rescan:{self.inbox.root.resolve()}", ttl=max(60.0, 4 * self.settings.rescan_interval)
+            ) as mine:
+                if not mine:
+                    log.debug("another daemon is rescanning the inbox: skipped")
+                    return
+                with self._scan_lock:
+                    self._scans_running += 1
+                self._scan(self.inbox.root)
+                log.debug("rescanned the inbox")
+        except Exception as exc:  # noqa: BLE001 - a periodic job must never stop the daemon
+            log.warning("rescan failed: %s", exc)
+
     def _on_overflow(self) -> None:
         """The kernel dropped inotify events: rescan the whole inbox at once."""
         log.warning("inotify lost events (queue overflow): rescanning the inbox")
@@ -216,6 +258,9 @@ class Daemon:
     def _scan(self, folder: Path) -> None:
         try:
             for path in self.inbox.scan(folder):
+                # Backpressure: a scan of a 100k-file backlog must not hold every path in memory at once.
+                while len(self.readiness) >= self.settings.queue_size and not self.stop_event.wait(0.05):
+                    pass
                 if self.stop_event.is_set():
                     return
                 self.readiness.watch(path)
@@ -253,73 +298,183 @@ class Daemon:
         while not self.stop_event.wait(0.1):
             self.readiness.tick()
 
+    def _stuck_loop(self) -> None:
+        """Kill a worker stuck on one file well past pipeline_timeout (in C code, where SIGALRM cannot reach
+        it): its pool breaks, and the files it held are retried one at a time (see _worker_died)."""
+        budget = self.settings.pipeline_timeout + STUCK_GRACE
+        while not self.stop_event.wait(1.0):
+            board = self._boards.get(self._pool) if self._pool is not None else None
+            for pid in board.overdue(budget) if board is not None else []:
+                log.warning("a worker was stuck on one file for more than %g s; killing it (pid %d)", budget, pid)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
     def _dispatch_loop(self) -> None:
         while not self.stop_event.is_set():
             try:
                 path = self.ready.get(timeout=0.05)
             except queue.Empty:
                 continue
-            with self._lock:
-                self._queued.discard(path)
             try:
-                self._dispatch(path)
+                self._dispatch(self._take_chunk(path))
             except Exception:
                 log.exception("cannot dispatch %s", path)
-                self._finished()
 
-    def _dispatch(self, path: Path) -> None:
+    def _take_chunk(self, first: Path) -> list[Path]:
+        """`first` and whatever else is ready now, up to CHUNK_FILES, each holding a slot.
+
+        Never waits for more: a lone file in a quiet inbox goes to a worker at once.
+        """
         while not self.slots.acquire(timeout=0.2):
             if self.stop_event.is_set():
+                self._unqueue(first)
                 self._finished()
-                return
-        claim = self.inbox.claim(path)
-        if claim is None:
-            self.slots.release()
-            self._finished()
-            return
-        task = Task(
-            claim=claim,
-            max_bytes=self.settings.max_file_bytes,
-            timeout=self.settings.pipeline_timeout,
-            source=claim.source,
-            learned=self.learned.get(claim.source or "", frozenset()),
-            sidecar=self.inbox.sidecar_of(claim),
-        )
-        with self._lock:
-            self._in_flight += 1
-        assert self._pool is not None
-        try:
-            future = self._pool.submit(run_task, task)
-        except (BrokenProcessPool, RuntimeError):
-            self._pool = self._new_pool()
-            future = self._pool.submit(run_task, task)
-        future.add_done_callback(lambda f: self._done(claim, f))
+                return []
+        paths = [first]
+        while len(paths) < CHUNK_FILES and self.slots.acquire(blocking=False):
+            try:
+                paths.append(self.ready.get_nowait())
+            except queue.Empty:
+                self.slots.release()
+                break
+        for path in paths:
+            self._unqueue(path)
+        return paths
 
-    def _done(self, claim: Claim, future: Future[Arrival | Failure]) -> None:
+    def _unqueue(self, path: Path) -> None:
         with self._lock:
-            self._in_flight -= 1
+            self._queued.discard(path)
+
+    def _dispatch(self, paths: list[Path]) -> None:
+        """Claim each path and send the claims to the pool: together, or alone for a suspect."""
+        together: list[Claim] = []
+        for path in paths:
+            try:
+                claim = self.inbox.claim(path)
+            except Exception:
+                log.exception("cannot claim %s", path)
+                claim = None
+            if claim is None:
+                self._release_slot()
+            elif claim.relative in self._suspects:
+                self._submit([claim])
+            else:
+                together.append(claim)
+        if together:
+            self._submit(together)
+
+    def _submit(self, claims: list[Claim]) -> None:
+        tasks = [
+            Task(
+                claim=claim,
+                max_bytes=self.settings.max_file_bytes,
+                timeout=self.settings.pipeline_timeout,
+                source=claim.source,
+                learned=self.learned.get(claim.source or "", frozenset()),
+                sidecar=self.inbox.sidecar_of(claim),
+            )
+            for claim in claims
+        ]
+        pool = self._pool
+        assert pool is not None
+        try:
+            try:
+                future = pool.submit(run_tasks, tasks)
+            except (BrokenProcessPool, RuntimeError):
+                pool = self._replace_pool(pool)
+                future = pool.submit(run_tasks, tasks)
+        except Exception:
+            log.exception("cannot hand %d file(s) to the workers; they go back to the inbox", len(claims))
+            for claim in claims:
+                self._released(claim)
+            return
+        with self._lock:
+            self._in_flight += len(claims)
+        future.add_done_callback(lambda f: self._done(claims, f, pool))
+
+    def _replace_pool(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """A new pool for a broken one, once: every future of the broken pool reports the same death.
+
+        When no worker of the broken pool ever started, the fault is the environment's, not a file's:
+        the new pool comes after a growing pause, and no file is blamed (see _worker_died).
+        """
+        with self._pool_lock:
+            if self._pool is broken and not self.stop_event.is_set():
+                broken.shutdown(wait=False, cancel_futures=True)
+                if self._never_started(broken):
+                    self._start_failures += 1
+                    pause = min(60.0, 2.0**self._start_failures)
+                    log.error(
+                        "the pipeline workers cannot start (see the error above); files stay in the inbox, "
+                        "trying again in %g s",
+                        pause,
+                    )
+                    if self.stop_event.wait(pause):
+                        return broken  # shutting down meanwhile: no new pool to leave behind
+                else:
+                    log.warning(
+                        "a worker process died; the files it and the pool held go back to the inbox, to be retried"
+                        " one at a time"
+                    )
+                self._pool = self._new_pool()
+            assert self._pool is not None
+            return self._pool
+
+    def _never_started(self, pool: ProcessPoolExecutor) -> bool:
+        board = self._boards.get(pool)
+        return board is not None and int(board.taken.value) == 0
+
+    def _done(self, claims: list[Claim], future: Future[list[Arrival | Failure]], pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            self._in_flight -= len(claims)
         assert self._writer is not None
         if future.cancelled():
-            self._released(claim)
+            for claim in claims:
+                self._released(claim)
             return
         try:
-            result = future.result()
+            results = future.result()
         except BrokenProcessPool:
-            self._crashes[claim.relative] += 1
-            if self._crashes[claim.relative] < WORKER_CRASHES_BEFORE_FAILING and not self.stop_event.is_set():
-                log.warning("a worker process died while processing %s; it goes back to the inbox", claim.relative)
-                self._pool = self._new_pool()
-                self._released(claim)
-                return
-            result = Failure("internal", "a worker process died while processing this file")
-        except Exception as exc:  # noqa: BLE001 - whatever the pool raised, the file must reach an outcome
-            result = Failure("internal", f"unexpected error: {type(exc).__name__}: {exc}"[:300])
-        self._writer.put(claim, result)
+            self._replace_pool(pool)
+            self._worker_died(claims, blame=not self._never_started(pool))
+            return
+        except Exception as exc:  # noqa: BLE001 - whatever the pool raised, each file must reach an outcome
+            failure = Failure("internal", f"unexpected error: {type(exc).__name__}: {exc}"[:300])
+            results = [failure] * len(claims)
+        self._start_failures = 0
+        for claim, result in zip(claims, results, strict=True):
+            self._writer.put(claim, result)
+
+    def _worker_died(self, claims: list[Claim], *, blame: bool = True) -> None:
+        """A worker died, and the pool with it: every file it held, running or waiting, comes back here.
+
+        Which file killed it is unknown, so none is blamed at first: each goes back to the inbox and is
+        retried alone (a suspect). A suspect that is in a broken pool again counts a crash; at
+        WORKER_CRASHES_BEFORE_FAILING it goes to failed/ rather than kill workers forever.
+        """
+        for claim in claims:
+            if self.stop_event.is_set() or not blame:
+                pass  # shutting down (the worker was stopped), or no worker could start: not this file's doing
+            elif claim.relative not in self._suspects:
+                self._suspects.add(claim.relative)
+            else:
+                self._crashes[claim.relative] += 1
+                if self._crashes[claim.relative] >= WORKER_CRASHES_BEFORE_FAILING:
+                    assert self._writer is not None
+                    self._writer.put(claim, Failure("internal", "a worker process died while processing this file"))
+                    continue
+            log.debug("%s goes back to the inbox after a worker died", claim.relative)
+            self.inbox.release(claim)
+            self.readiness.retry(self.inbox.root / claim.relative)  # before the slot: never idle in between
+            self._release_slot()
 
     # ------------------------------------------------------------------ writer hooks
 
     def _stored(self, claim: Claim, arrival: Arrival, saved: Saved) -> None:
         self.inbox.finish(claim)
+        self._acquitted(claim)
         self.stats[saved.status] += 1
         if saved.status == "new":
             near = f", near-duplicate of {saved.near_duplicate_of}" if saved.near_duplicate_of else ""
@@ -356,6 +511,7 @@ class Daemon:
             self._release_slot()
             return
         self.stats["failed"] += 1
+        self._acquitted(claim)
         log.warning(
             "failed %s: %s (%s) -> %s",
             claim.relative,
@@ -365,6 +521,12 @@ class Daemon:
             extra={"fields": {"event": "failed", "path": claim.relative, "code": failure.code}},
         )
         self._release_slot()
+
+    def _acquitted(self, claim: Claim) -> None:
+        """The file reached its outcome: forget any suspicion (the sets would otherwise grow for months)."""
+        if self._suspects:
+            self._suspects.discard(claim.relative)
+            self._crashes.pop(claim.relative, None)
 
     def _released(self, claim: Claim) -> None:
         self.inbox.release(claim)

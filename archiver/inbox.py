@@ -85,6 +85,7 @@ class Inbox:
 
     def __init__(self, root: Path, failed_dir: Path, *, claim_timeout: float = 300.0) -> None:
         self.root = Path(os.path.abspath(root))
+        self._root_prefix = str(self.root).rstrip(os.sep) + os.sep
         self.failed_dir = Path(os.path.abspath(failed_dir))
         if self.failed_dir == self.root or self.root in self.failed_dir.parents:
             from archiver.errors import ConfigError
@@ -123,12 +124,12 @@ class Inbox:
 
     def relative(self, path: Path) -> str | None:
         """`path` relative to the inbox, or None when it is outside, hidden, or in the claim folder."""
-        try:
-            rel = Path(os.path.abspath(path)).relative_to(self.root)
-        except ValueError:
+        # Plain string work: this runs several times per file, and pathlib's parsing showed in profiles.
+        full = os.path.abspath(path)
+        if not full.startswith(self._root_prefix):
             return None
-        parts = rel.parts
-        if not parts or any(is_hidden(p) for p in parts):
+        parts = full[len(self._root_prefix) :].split(os.sep)
+        if not parts[0] or any(is_hidden(p) for p in parts):
             return None
         return "/".join(parts)
 
@@ -160,23 +161,31 @@ class Inbox:
         while stack:
             folder = stack.pop()
             try:
-                entries = list(os.scandir(folder))
+                # Read lazily: a folder of 100k files listed at once held ~20 MB for the whole walk. Files
+                # claimed meanwhile may or may not be listed; every other entry is, exactly once (POSIX).
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        found = self._candidate(entry, stack)
+                        if found is not None:
+                            yield found
             except OSError as exc:
                 log.warning("cannot list %s: %s", folder, exc.strerror)
-                continue
-            for entry in entries:
-                if is_hidden(entry.name):
-                    continue
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(Path(entry.path))
-                    elif entry.is_file(follow_symlinks=False):
-                        if self.wants(Path(entry.path)):
-                            yield Path(entry.path)
-                    elif not is_temporary(entry.name):
-                        yield Path(entry.path)  # a link, FIFO, socket or device: reported, moved to failed/
-                except OSError:
-                    continue
+
+    def _candidate(self, entry: os.DirEntry[str], folders: list[Path]) -> Path | None:
+        """The entry if it is a file to take; a sub-folder goes on `folders` to be walked later."""
+        if is_hidden(entry.name):
+            return None
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                if self.wants(Path(entry.path)):
+                    return Path(entry.path)
+            elif not is_temporary(entry.name):
+                return Path(entry.path)  # a link, FIFO, socket or device: reported, moved to failed/
+        except OSError:
+            pass
+        return None
 
     # ------------------------------------------------------------------ claiming and reading
 
@@ -206,11 +215,13 @@ class Inbox:
 
     def sidecar_of(self, claim: Claim) -> Path | None:
         """NAME.meta.json (or NAME-without-extension.meta.json) beside the file in the inbox, if regular."""
-        base = self.root / claim.relative
-        for candidate in (base.with_name(base.name + SIDECAR_SUFFIX), base.with_suffix(SIDECAR_SUFFIX)):
+        base = self._root_prefix + claim.relative
+        stem, suffix = os.path.splitext(base)
+        candidates = [base + SIDECAR_SUFFIX] + ([stem + SIDECAR_SUFFIX] if suffix else [])
+        for candidate in candidates:
             try:
                 if stat.S_ISREG(os.lstat(candidate).st_mode):
-                    return candidate
+                    return Path(candidate)
             except OSError:
                 continue
         return None

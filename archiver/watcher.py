@@ -66,6 +66,16 @@ class Readiness:
             if old is None or (old[0], old[1]) != (info.st_size, info.st_mtime_ns):
                 self._pending[path] = (info.st_size, info.st_mtime_ns, time.monotonic(), settle)
 
+    def retry(self, path: Path) -> None:
+        """Take `path` again on the next tick (a file put back after its worker died). Never blocks, so
+        the pool's own threads may call it."""
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return
+        with self._lock:
+            self._pending[path] = (info.st_size, info.st_mtime_ns, time.monotonic(), 0.0)
+
     def tick(self) -> None:
         now = time.monotonic()
         with self._lock:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import os
 import signal
 import threading
@@ -49,6 +50,51 @@ class PipelineTimeout(Exception):
     pass
 
 
+class Busy:
+    """Since when each worker of a pool has been on its current file (0.0: idle), in shared memory.
+
+    SIGALRM ends a file that overruns its budget only between Python bytecodes; a worker stuck in one
+    long call into C never sees it. The daemon reads this board and kills such a worker itself.
+    """
+
+    def __init__(self, context: Any, workers: int) -> None:
+        self.since = context.Array("d", workers, lock=False)
+        self.pids = context.Array("i", workers, lock=False)
+        self.taken = context.Value("i", 0)
+
+    def join(self) -> int:
+        """Called once in each new worker: its slot on the board."""
+        with self.taken.get_lock():
+            slot = int(self.taken.value) % len(self.pids)  # a pool never has more workers than slots
+            self.taken.value += 1
+        self.pids[slot] = os.getpid()
+        return slot
+
+    def overdue(self, budget: float) -> list[int]:
+        """Pids of the workers on one file for longer than `budget` seconds; their slots are cleared."""
+        now = time.monotonic()
+        late = []
+        for slot, since in enumerate(self.since):
+            if since and now - since > budget:
+                late.append(int(self.pids[slot]))
+                self.since[slot] = 0.0
+        return late
+
+
+_board: tuple[Busy, int] | None = None  # this worker's Busy board and slot, when it has one
+
+
+def join_board(busy: Busy) -> None:
+    global _board
+    _board = (busy, busy.join())
+
+
+def _mark_busy(busy: bool) -> None:
+    if _board is not None:
+        board, slot = _board
+        board.since[slot] = time.monotonic() if busy else 0.0
+
+
 def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
     raise PipelineTimeout
 
@@ -83,6 +129,23 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def pool_context() -> Any:
+    """Workers come from a forkserver (forking the threaded daemon itself is unsafe) that has loaded
+    the pipeline once (archiver.warm)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["archiver.warm"])
+    return context
+
+
+def start_forkserver() -> None:
+    """Start the forkserver now (it loads the pipeline while the daemon connects to its database),
+    so that creating the pool later does not wait for it."""
+    from multiprocessing import forkserver
+
+    pool_context()
+    forkserver.ensure_running()
+
+
 def warm_up() -> None:
     """Pool initializer: load the detectors and rules now, so the first file is not the slow one."""
     try:
@@ -91,9 +154,16 @@ def warm_up() -> None:
         log.debug("warm-up failed", exc_info=True)
 
 
+def run_tasks(tasks: list[Task]) -> list[Arrival | Failure]:
+    """A chunk of files in one pool call: a backlog pays the pool's per-call cost (pickling, pipes,
+    futures, wake-ups in both processes) once per chunk instead of once per file."""
+    return [run_task(task) for task in tasks]
+
+
 def run_task(task: Task) -> Arrival | Failure:
     """Never raises: every outcome is an Arrival to store or a Failure to move to failed/."""
     claim = task.claim
+    _mark_busy(True)
     use_alarm = task.timeout > 0 and _in_main_thread()
     if use_alarm:
         previous: Any = signal.signal(signal.SIGALRM, _on_alarm)
@@ -133,6 +203,7 @@ def run_task(task: Task) -> Arrival | Failure:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+        _mark_busy(False)
 
 
 def _sidecar_fields(path: Path | None) -> dict[str, Any] | None:

@@ -142,20 +142,32 @@ class Sampler(threading.Thread):
         self.pid = pid
         self.peak_rss: dict[str, float] = {}
         self.fds: list[int] = []
+        self.timeline: list[tuple[float, float, float]] = []  # (seconds, daemon RSS MB, largest worker RSS MB)
         self.stop = threading.Event()
 
     def run(self) -> None:
+        start = time.monotonic()
         while not self.stop.wait(0.2):
+            now: dict[str, float] = {}
             for pid in [self.pid, *_children(self.pid)]:
                 role = "daemon" if pid == self.pid else "worker"
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                     rss = int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]) / 1024
                     self.peak_rss[role] = max(self.peak_rss.get(role, 0.0), rss)
+                    now[role] = max(now.get(role, 0.0), rss)
                     if pid == self.pid:
                         self.fds.append(len(os.listdir(f"/proc/{pid}/fd")))
                 except (OSError, StopIteration):
                     continue
+            self.timeline.append((time.monotonic() - start, now.get("daemon", 0.0), now.get("worker", 0.0)))
+
+    def rss_at(self, fraction: float) -> tuple[float, float]:
+        """(daemon, worker) RSS MB at `fraction` of the run: flat memory shows as equal figures."""
+        if not self.timeline:
+            return 0.0, 0.0
+        _, daemon, worker = self.timeline[min(len(self.timeline) - 1, int(fraction * len(self.timeline)))]
+        return daemon, worker
 
 
 def _children(pid: int) -> list[int]:
@@ -190,7 +202,14 @@ def backlog(files: Path, workdir: Path, url: str, workers: int) -> dict[str, flo
         raise SystemExit(f"archiver failed: {err[-2000:]}")
     left = sum(1 for _ in inbox.rglob("*.txt"))
     fds = sampler.fds or [0]
+    tenth, half, end = sampler.rss_at(0.1), sampler.rss_at(0.5), sampler.rss_at(0.97)
     return {
+        "rss_daemon_10pct_mb": tenth[0],
+        "rss_daemon_50pct_mb": half[0],
+        "rss_daemon_end_mb": end[0],
+        "rss_worker_10pct_mb": tenth[1],
+        "rss_worker_50pct_mb": half[1],
+        "rss_worker_end_mb": end[1],
         "docs": n,
         "seconds": elapsed,
         "docs_per_s": n / elapsed,
@@ -292,7 +311,10 @@ def main() -> int:
             f"backlog ({args.database}): {b['docs']:.0f} docs in {b['seconds']:.1f} s = "
             f"{b['docs_per_s']:.0f} docs/s, {ratio:.2f} x floor; left in inbox {b['left_in_inbox']:.0f}; "
             f"peak RSS daemon {b['rss_daemon_mb']:.0f} MB, worker {b['rss_worker_mb']:.0f} MB; "
-            f"fds {b['fds_first']:.0f} -> max {b['fds_max']:.0f} -> {b['fds_last']:.0f}"
+            f"fds {b['fds_first']:.0f} -> max {b['fds_max']:.0f} -> {b['fds_last']:.0f}; RSS at 10% / 50% / end "
+            f"of the run: daemon {b['rss_daemon_10pct_mb']:.0f} / {b['rss_daemon_50pct_mb']:.0f} / "
+            f"{b['rss_daemon_end_mb']:.0f} MB, worker {b['rss_worker_10pct_mb']:.0f} / "
+            f"{b['rss_worker_50pct_mb']:.0f} / {b['rss_worker_end_mb']:.0f} MB"
         )
         if args.trickle:
             url, dbname = database_url(args.database, work)

@@ -11,7 +11,8 @@ The method carries what works on HTML over to plain text:
 3. A first class per block, as jusText does: good (long prose), near-good, short, bad.
 4. The article is one contiguous region: the run of blocks with the largest sum of scores (good
    text counts for, short and bad blocks against: a maximum-sum subarray, as in Body Text
-   Extraction), trimmed to start and end with text. A "Comments" heading ends it. Content that is
+   Extraction), trimmed to start and end with text. A "Comments" heading or a copyright notice
+   ("All rights reserved") ends it; an inline "Related: <headline>" link does not. Content that is
    not prose counts for the article too: a long run of plain short lines (a saved page writes menus
    as list items, so a run of 20 or more plain lines without cues is a table, a recipe or a
    schedule), and list items in a row that start with a number (ingredients, quantities) unless
@@ -19,7 +20,8 @@ The method carries what works on HTML over to plain text:
 5. Inside the region, short blocks take the class of the article around them (context smoothing:
    subheadings, table rows and short sentences stay); dropped are blocks with a cue, the section
    after a "Related" cue up to the next text, runs of headline-and-summary teasers in the second
-   half (a table row with a number is not a headline), and an author's bio ("Jane Doe is a
+   half (a table row with a number is not a headline; a dateline such as "2H ago" between teasers
+   belongs to them), and an author's bio ("Jane Doe is a
    reporter...") at the end.
 6. Outside the region everything is dropped: the reason is the block's cue, else its side of the
    article (header, navigation, footer, or the comments/related section it follows).
@@ -57,6 +59,7 @@ STOP_LOW = 0.22  # stopword density: below, a block is bad
 STOP_HIGH = 0.30  # stopword density: above, a long block is good
 PHRASE_MAX_WORDS = 15  # cue phrases speak for blocks up to this many words
 LABEL_CHARS = 24  # a 'Read more:' label ends within this many characters of a block's start
+INLINE_LINK_WORDS = 3  # words after a 'Related:' label that make it a link, not a section heading
 BANNER_MAX_WORDS = 80  # banner cues (cookie, newsletter, bio, credit) speak for blocks up to this many
 HEADER_BLOCKS = 4  # short blocks right before the article are its header (title, date, byline)
 LANG_SAMPLE_WORDS = 400  # words of the longest blocks that check the page's language
@@ -74,18 +77,23 @@ END_REST = 1.0  # a closing cue within a line ends the article if at most this m
 RELATED_AS_SECTION = True  # a "Related" heading starts a section inside the article, it does not end it
 TEASER_RUN = 3  # this many headline-and-summary units in a row are a list of other articles
 TEASER_WORDS = 60  # a teaser's summary is at most this long
+STAMP_WORDS = 4  # a date or time line ("Nov 18", "updated 16M ago") has at most this many tokens
+SUMMARY_SKIP = 2  # cue blocks (an advert, a caption) that may stand between key points and the article
 TEASER_HEADLINE_WORDS = 1  # a teaser's headline: a capitalised line of at least this many words
 
 _WORD = re.compile(r"\w+")
 _BULLET = re.compile(r"^(?:[*+o•·▪◦‣-])\s+")
 _SENTENCE_END = frozenset(".!?…:;»\"'”“)]。！？；：」』）")  # the last character of a sentence (blocks are stripped)
 _LEAD_NUMBER = re.compile(r"\d{1,6}")
+_SECTION_NUMBER = re.compile(r"\d{1,2}[.)]\s")  # "1. Scope", "2) Results": a numbered section or step
+_DIGIT = re.compile(r"\d")
 _COLONS = frozenset(":：")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _STRIP_LINE = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 _COUNT = re.compile(r"\(\d+\)|\d+")
 _NAME_COPULA = re.compile(r"^((?:[A-ZÀ-ÝĀ-ſА-Я][\w'’.-]+\s+){1,3})(\w+)\s")
 _SEPARATORS = re.compile(r"\s*[|/•·,;]\s*|\s+")
+_LEAD_MARKS = re.compile(r"^[^\w]+")  # "» Headline", "“Quoted headline”": the capital comes after these
 
 
 # ---------------------------------------------------------------- data
@@ -159,6 +167,7 @@ class _Cues:
     lines: dict[str, str]
     ends: _Matcher
     end_lines: frozenset[str]
+    line_words: frozenset[str]  # every word of the whole-line cues: a line with none is no line of cues
 
 
 def _fold(text: str) -> str:
@@ -178,12 +187,14 @@ def _by_kind(section: dict[str, dict[str, list[str]]]) -> dict[str, str]:
 def _cues() -> _Cues:
     """Every language's cues at once: a footer in English on a French page is still a footer."""
     rules = load_rules("boilerplate")
+    lines = _by_kind(rules.get("lines", {}))
     return _Cues(
         _Matcher(_by_kind(rules.get("phrases", {}))),
         _Matcher(_by_kind(rules.get("banners", {}))),
-        _by_kind(rules.get("lines", {})),
+        lines,
         _Matcher(_by_kind(rules.get("ends", {}))),
         frozenset(_by_kind(rules.get("ends", {}))),
+        frozenset(chain.from_iterable(_WORD.findall(line) for line in lines)),
     )
 
 
@@ -192,6 +203,14 @@ def _copulas() -> frozenset[str]:
     """ "is", "ist", "est"...: "Jane Doe is a reporter" is an author's bio."""
     return frozenset(
         w.casefold() for ws in load_rules("boilerplate").get("bio", {}).get("copula", {}).values() for w in ws
+    )
+
+
+@cache
+def _determiners() -> frozenset[str]:
+    """ "the", "der", "la"...: "The company is" starts with a noun, not with a name."""
+    return frozenset(
+        _fold(w) for ws in load_rules("boilerplate").get("bio", {}).get("determiner", {}).values() for w in ws
     )
 
 
@@ -257,7 +276,9 @@ class _Block:
     colon: bool  # ends with a colon: it announces what follows (a list)
     numbers: bool  # has a number: a date, an amount, a quantity
     counted: int  # the number it starts with (a quantity, a step, a rank), else -1
+    stamp: bool  # a few words with a digit and no sentence: a date, a time, a count
     tokens: list[str]  # words, folded, without numbers
+    numbered: bool = False  # starts with "1. ", "2) ": a numbered section, step or item
     cls: int = SHORT
     table: bool = False  # a short line in a long run of plain lines: a table, a recipe, a schedule
     listed: bool = False  # an item of a list that the article announces
@@ -295,7 +316,7 @@ def _features(block: str, cues: _Cues) -> _Block:
         bare = _STRIP_LINE.sub("", _COUNT.sub("", folded)).strip() if words <= PHRASE_MAX_WORDS else folded
         if bare in cues.lines or not bare:
             cue = cues.lines.get(bare, "navigation")
-        elif words <= 10 and (kind := _line_of_cues(bare, cues)) is not None:
+        elif words <= 10 and not cues.line_words.isdisjoint(all_tokens) and (kind := _line_of_cues(bare, cues)):
             cue = kind
         elif words <= PHRASE_MAX_WORDS:
             cue = cues.phrases.find(folded, all_tokens) or cues.banners.find(folded, all_tokens)
@@ -304,6 +325,8 @@ def _features(block: str, cues: _Cues) -> _Block:
         if words <= 12:
             end = cues.ends.find(folded, all_tokens)
             heading_end = end is not None and bare in cues.end_lines
+            if end is not None and not heading_end and _inline_link(folded):
+                cue, end = cue or end, None
     return _Block(
         words=words,
         chars=len(text),
@@ -313,12 +336,32 @@ def _features(block: str, cues: _Cues) -> _Block:
         cue=cue,
         end=end,
         heading_end=heading_end,
-        capital=text[:1].isupper(),
+        capital=_capital(text),
         colon=text[-1:] in _COLONS,
         numbers=len(tokens) < len(all_tokens),
         counted=int(lead.group()) if text[:1].isdigit() and (lead := _LEAD_NUMBER.match(text)) else -1,
+        stamp=len(all_tokens) <= STAMP_WORDS and _DIGIT.search(text) is not None and text[-1:] not in ".!?",
         tokens=tokens,
+        numbered=text[:1].isdigit() and _SECTION_NUMBER.match(text) is not None,
     )
+
+
+def _capital(text: str) -> bool:
+    """Starts with a capital letter, after any quotes or arrows ("» Headline", "“Quoted”")."""
+    first = text[:1]
+    if first.isalnum() or not first:
+        return first.isupper()
+    return _LEAD_MARKS.sub("", text, count=1)[:1].isupper()
+
+
+def _inline_link(folded: str) -> bool:
+    """A label then a headline ("Related: Ten facts about dark matter"): one link set in the article.
+
+    It goes as a cue of its own kind, but it does not close the article or open a section the way
+    a "Related articles" heading does.
+    """
+    colon = folded.find(":", 0, LABEL_CHARS)
+    return colon > 0 and len(_WORD.findall(folded, colon)) >= INLINE_LINK_WORDS
 
 
 def _label_cue(folded: str, cues: _Cues) -> str | None:
@@ -449,21 +492,25 @@ def _region(features: Sequence[_Block]) -> tuple[int, int]:
     return best_range
 
 
-def _announced_list(features: Sequence[_Block], end: int) -> int:
-    """Extend the article over a list that its last line announces ("It has three parts:").
+def _announced_list(features: Sequence[_Block], start: int, end: int) -> int:
+    """Extend the article over a list that one of its lines announces ("It has three parts:").
 
-    The announcing line may be the article's last block or the one right after it.
+    The announcing line may be the article's last block, the one right after it, or a line inside it
+    whose list runs on past the article's end (the longer items of a list count for the article,
+    its shorter ones against it, so the region may stop in the middle of the list).
     """
     n = len(features)
     j = end
     if j < n and features[j].colon and features[j].cue is None and features[j].end is None and not features[j].bullet:
         j += 1
-    elif not (end > 0 and features[end - 1].colon):
-        return end
+    else:
+        c = end - 1
+        while c > start and _list_item(features, c):
+            c -= 1
+        if not (end > 0 and features[c].colon):
+            return end
     k = j
-    while (
-        k < n and features[k].bullet and features[k].cue is None and features[k].end is None and features[k].words >= 2
-    ):
+    while k < n and _list_item(features, k):
         k += 1
     if k - j < 2:
         return end
@@ -472,11 +519,81 @@ def _announced_list(features: Sequence[_Block], end: int) -> int:
     return k
 
 
+def _list_item(features: Sequence[_Block], k: int) -> bool:
+    """An item of a list, or the continued line of one (a long item the page wrapped)."""
+    b = features[k]
+    if b.cue is not None or b.end is not None or b.words < 2:
+        return False
+    if b.bullet:
+        return True
+    above = features[k - 1] if k > 0 else None  # an item that breaks off mid-sentence
+    return (
+        not b.colon
+        and above is not None
+        and above.bullet
+        and not above.sentence
+        and k + 1 < len(features)
+        and features[k + 1].bullet
+    )
+
+
+def _summary_points(features: Sequence[_Block], start: int) -> int:
+    """Extend the article back over the list of key points that sums it up above the first paragraph.
+
+    Such points are list items that are sentences ("* The council voted against the plan."); a menu
+    or a list of other articles is made of names and headlines. Cue blocks between the points and the
+    article (an advert, a caption) are skipped, and stay dropped.
+    """
+    i = start
+    found = start
+    skipped = 0
+    words = stops = 0.0
+    while i > 0:
+        b = features[i - 1]
+        if b.cue is not None and b.end is None and b.words <= PHRASE_MAX_WORDS and skipped < SUMMARY_SKIP:
+            skipped += 1
+        elif b.bullet and b.sentence and b.words >= 4:
+            found = i - 1
+            skipped = 0
+            words += b.words
+            stops += b.stop * b.words
+        else:
+            break
+        i -= 1
+    return found if found < start and stops >= STOP_LOW * words else start
+
+
+def _first_section(features: Sequence[_Block], start: int, end: int) -> int:
+    """Extend the article back to its first numbered section ("1. Scope") when the second is in it.
+
+    The region starts with text, so the heading "1. ..." (and a short line under it) falls before it.
+    """
+    for k in range(start - 1, max(-1, start - HEADER_BLOCKS - 1), -1):
+        b = features[k]
+        if b.cue is not None or b.end is not None or b.bullet:
+            return start
+        if b.numbered and b.counted == 1 and b.words <= 20:
+            second = any(
+                f.numbered and f.counted == 2 and not f.bullet and f.words <= 20 for f in features[k + 1 : end]
+            )
+            return k if second else start
+    return start
+
+
 # ---------------------------------------------------------------- structure inside the article
 
 
 def _is_heading(b: _Block) -> bool:
     return not b.sentence and b.cls in (SHORT, NEAR, BAD) and b.words <= 20
+
+
+def _is_stamp(features: Sequence[_Block], i: int, end: int) -> bool:
+    """A date, a time or a count on its own line ("32M ago", "Nov 18") right before a headline.
+
+    It is the dateline of the teaser above, so it neither starts a unit nor breaks a run of them.
+    """
+    b = features[i]
+    return b.stamp and not b.table and not b.listed and (i + 1 >= end or _is_heading(features[i + 1]))
 
 
 def _teaser_runs(features: Sequence[_Block], start: int, end: int) -> set[int]:
@@ -497,7 +614,9 @@ def _teaser_runs(features: Sequence[_Block], start: int, end: int) -> set[int]:
     units: list[tuple[int, int]] = []  # (first block, last block) of heading-led units
     i = half
     while i < end:
-        if _is_heading(features[i]):
+        if _is_stamp(features, i, end):
+            i += 1
+        elif _is_heading(features[i]):
             j = i + 1
             texts = 0
             text_words = 0
@@ -519,17 +638,24 @@ def _teaser_runs(features: Sequence[_Block], start: int, end: int) -> set[int]:
         if unit[1] >= 0:
             run.append(unit)
             continue
-        if len(run) >= TEASER_RUN:
-            for first, last in run:
-                out.update(range(first, last))
+        if len(run) >= TEASER_RUN:  # with the datelines between and before the units
+            first, last = run[0][0], run[-1][1]
+            while first > half and _is_stamp(features, first - 1, end):
+                first -= 1
+            out.update(range(first, last))
         run = []
     return out
 
 
 def _bios(blocks: Sequence[str], features: Sequence[_Block], start: int, end: int) -> set[int]:
-    """ "Jane Doe is a reporter...": a name then a copula, in the last blocks of the article."""
+    """ "Jane Doe is a reporter...": a name then a copula, in the last blocks of the article.
+
+    A name does not start with an article: "The company is", "Der Anfang ist" (German capitalises
+    nouns) are sentences of the article.
+    """
     out: set[int] = set()
     copulas = _copulas()
+    determiners = _determiners()
     tail = max(start, end - max(3, (end - start) // 5))
     for i in range(tail, min(len(blocks), end + 10)):
         b = features[i]
@@ -539,6 +665,8 @@ def _bios(blocks: Sequence[str], features: Sequence[_Block], start: int, end: in
         if not match or match.group(2).casefold() not in copulas:
             continue
         name = match.group(1).split()
+        if _fold(name[0]) in determiners:
+            continue
         above = blocks[i - 1].split() if i > 0 else []
         name_above = 2 <= len(above) <= 4 and not features[i - 1].sentence and above[0] == name[0]
         if len(name) >= 2 or name_above:
@@ -573,7 +701,7 @@ def classify(
     seen = 0
     for i in range(start, end):
         b = features[i]
-        strong = b.heading_end and (b.end == "comments" or not RELATED_AS_SECTION)
+        strong = b.end == "legal" or (b.heading_end and (b.end == "comments" or not RELATED_AS_SECTION))
         if b.end is not None and b.cls != GOOD and seen >= 40 and (strong or total - seen <= END_REST * seen):
             end = i
             break
@@ -584,7 +712,9 @@ def classify(
         start += 1
     while end > start and not _is_text(features[end - 1]):
         end -= 1
-    end = _announced_list(features, end)
+    end = _announced_list(features, start, end)
+    start = _summary_points(features, start)
+    start = _first_section(features, start, end)
     if start >= end:  # no run of text at all (a list, a note, a poem): only the cues speak
         return [
             Verdict(False, "learned")

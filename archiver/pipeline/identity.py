@@ -36,7 +36,7 @@ _EMPTY = (1 << 64) - 1
 SKETCH_CHARS = 2500  # the sketch reads the start of the body: a near-duplicate's start is near-identical too
 
 
-def _shingles(body: str) -> set[bytes]:
+def shingles(body: str) -> set[bytes]:
     """Word 3-shingles, as bytes for the checksums."""
     words = _WORD.findall(body.casefold())
     if len(words) < 3:
@@ -52,7 +52,7 @@ def sketch(body: str) -> tuple[int, ...]:
     near-duplicates and almost nothing else, whatever phrases a corpus repeats.
     """
     minima = [_EMPTY] * BUCKETS
-    for gram in _shingles(body[:SKETCH_CHARS]):
+    for gram in shingles(body[:SKETCH_CHARS]):
         h = (zlib.crc32(gram) << 32) | zlib.adler32(gram)
         bucket = h & (BUCKETS - 1)
         if h < minima[bucket]:
@@ -67,6 +67,9 @@ def sketch(body: str) -> tuple[int, ...]:
 
 def jaccard(a: str, b: str) -> float:
     """Exact Jaccard similarity of the word 3-shingles of two bodies (run only on LSH candidates)."""
-    first, second = _shingles(a), _shingles(b)
+    return jaccard_of(shingles(a), shingles(b))
+
+
+def jaccard_of(first: set[bytes], second: set[bytes]) -> float:
     union = len(first | second)
     return len(first & second) / union if union else 1.0

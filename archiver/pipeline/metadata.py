@@ -13,19 +13,24 @@ imported, the month-name regexes read every form it was needed for on the dev pa
 Speed (the whole cleaning of a page has about 2 ms): the page is laid out in one pass
 (`_layout`), then every test runs cheap checks first: a string test or a one-character-class
 regex gates each long alternation (`_dates`, `_byline`, `_urlish`, `_may_be_credit`, the cue
-prefixes), a title candidate stops being scored once no bonus left can lift it to
-MIN_TITLE_SCORE, and words are looked up in the body by substring search rather than by
-tokenising it. The rules are compiled once per process (`_cues`).
+prefixes), title candidates are scored best bound first and the search stops at the first that
+cannot win (`_title`), bylines are searched nearest first and the search stops when no line left
+can be nearer (`_author`), and words are looked up in the body by substring search rather than by
+tokenising it. The language is read from a short sample of prose, and from a longer one only
+when the classifier is unsure (`detect_language`). The rules are compiled once per process (`_cues`).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
+from itertools import islice
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -34,18 +39,25 @@ from archiver.pipeline.document import Metadata
 from archiver.pipeline.rules import load_rules
 
 MAX_TITLE_CHARS = 250
-LANGUAGE_SAMPLE_CHARS = 600
+LANGUAGE_FIRST_CHARS = 250  # the language is read from this much prose first...
+LANGUAGE_SAMPLE_CHARS = 1000  # ...and from up to this much when the first reading is unsure
+LANGUAGE_MARGIN = 15.0  # sure: the best language leads the next by this much log-likelihood
 MIN_TITLE_SCORE = 1.0
+LONG_TITLE_CHARS = 120  # headlines are shorter (19 in 20 under 100 characters): longer, a standfirst
 BODY_WEIGHT = 3.5  # for a title whose every word the body repeats
 NEAR_BODY = 1.0  # against a title right above the body (a standfirst, a caption)
 DIST_COEF = 0.15  # against a title, per paragraph between it and the body (past two)
+AFTER_LEDE = 1.5  # against a title under the first paragraph of prose (`_lede`)
+LEDE_BLOCKS = 12  # a lede: this many paragraphs before the body, at most
+SITE_NAME = 2.0  # against a title that a copyright line names: the site's name
 FOLLOW_BONUS = 1.5  # for a title with a byline or a date under it
 MARK_CHARS = 250  # a date or a byline under a title sits on a short line
 FOLLOW_LINES, FOLLOW_BLOCKS = 6, 4  # "under it": within this many lines and paragraphs
 MIN_DENOM = 3  # a title of fewer content words than this proves less
-TITLE_LOOKBACK_LINES = 120  # candidate titles: this many lines before the body, at most
+TITLE_LOOKBACK_LINES = 300  # candidate titles: this many lines before the body, at most (mega-menus are long)
 NO_BODY_HEAD_LINES = 40  # without a body, the head is this many lines from the top
 SIGNATURE_LINES = 2  # a signature: this many lines under the article, at most
+PREFIX_BONUS = 5.0  # a byline with a prefix ("By") counts as this many lines nearer the title
 HEAD_AFTER_LINES = 14  # bylines and dates: this many lines after the top of the body, at most
 TAGS_AFTER_LINES = 300  # a "Tags:" line: this many lines after the top of the body, at most
 MIN_YEAR, MAX_YEAR = 1900, 2100
@@ -53,7 +65,14 @@ MIN_YEAR, MAX_YEAR = 1900, 2100
 _BULLET = re.compile(r"^\s*(?:[*+•·o-]|\d{1,3}[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
 _SENTENCE_BREAK = re.compile(r"[.!?…][\"'”’»)]*\s+\S")
+# a sentence ending inside a heading: a full stop (or "!", "?") after a word, not after an
+# initial or a number ("U.S. news", "J. Doe", "15. Forum", "am 10. Oktober")
+_HEADING_BREAK = re.compile(r"(?<=[^\W\d_]{2})[.!?…][\"'”’»)]*\s+\S")
 _WORD = re.compile(r"\w+")
+_LETTER = re.compile(r"[^\W\d_]")
+# a run of long lines (a paragraph on one line, or wrapped), maybe ended by a short line
+_PROSE_RUN = re.compile(r"^[^\n]{50,}(?:\n[^\n]{50,})*(?:\n[^\n]+)?", re.M)
+_SENTENCE_ENDS = frozenset(".!?…\"”»'’)")
 _ALPHA = re.compile(r"[^\W\d_]+")
 _MARKERS = frozenset("*+•·-o0123456789")
 _BULLET_MARKS = frozenset("*+•·o-")
@@ -61,9 +80,12 @@ _DATEISH = re.compile(r"\d(?:\d\d\d|[./-]\s?\d{1,2}[./-]\s?\d)")  # a year or a 
 _NUMERIC_DATE = re.compile(r"\d[./-]\s?\d{1,2}[./-]\s?\d")  # "8.12.2023", "2023-12-8", "12/8/23"
 _KEEP = Verdict(True)
 _TEXT = itemgetter(0)  # the text of a _Line
+_BLOCK = itemgetter(1)  # the paragraph of a _Line
 # drops that name what a line says (a share button, a cookie notice): never a title. Drops by
 # position (navigation, header, footer...) say nothing against a title: titles sit in headers.
 _JUNK_REASONS = frozenset({"share", "subscribe", "newsletter", "cookie", "legal", "caption", "author_bio"})
+# and a heading over links to other articles ("Related", "Read more") is not this one's title
+_NOT_TITLE_REASONS = _JUNK_REASONS | {"related"}
 _CRUMB_MARK = re.compile(r"[/>»›]")
 _CRUMB = re.compile(r"\s[/>»›]\s|\s[>»›]|[>»›]\s")
 _MENU_ITEM = re.compile(r"^\s*(?:[*+•·o-]|\d{1,3}[.)])\s+\S+(?:\s+\S+){0,2}\s*$|^\s*[*+•·o-]?\s*$")
@@ -73,6 +95,7 @@ _HANDLE = re.compile(r"\S*@\w\S*|https?://\S+|www\.\S+|\S+\.(?:com|org|net|info)
 # "By Jane DoeStaff Writer", "vonChris Jung", "Author:Jane Doe", "Jane Doe2022-12-07": glued by the conversion
 _GLUED = re.compile(r"(?<=[^\W\d_])(?=\d|@)|(?<=[:;])(?=[^\W\d_])")
 _HAS_DIGIT = re.compile(r"\d")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _CASE_CHANGE = re.compile(r"(?<=[^\W\d_])(?=[A-ZÀ-Þ])")
 _CAMEL = re.compile(r"(?<=[a-zß-ÿ]{3})(?=[A-ZÀ-Þ])")
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
@@ -117,16 +140,22 @@ _PARTICLES = frozenset(
 
 
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code from py3langid (its model ships in the wheel) on about 1,000 characters.
+    """ISO 639-1 code from py3langid (its model ships in the wheel) on a sample of the page's prose.
 
-    The sample is taken from the long paragraphs when there are some, so that a page that opens
-    with a menu in English and continues in German is German.
+    The classifier walks every byte of its input in Python, so it costs in proportion to the
+    sample: it first reads LANGUAGE_FIRST_CHARS, and reads up to LANGUAGE_SAMPLE_CHARS only when
+    the best language does not lead the next by LANGUAGE_MARGIN (close languages, mixed text).
     """
     sample = _language_sample(text)
-    if sum(ch.isalpha() for ch in sample) < 20:
+    if sum(1 for _ in islice(_LETTER.finditer(sample), 20)) < 20:  # stops at the 20th letter
         return None
     import py3langid
 
+    if len(sample) > LANGUAGE_FIRST_CHARS + 100:
+        ranked = py3langid.rank(sample[:LANGUAGE_FIRST_CHARS])
+        (code, best), (_next, second) = ranked[0], ranked[1]
+        if best - second >= LANGUAGE_MARGIN and len(code) == 2:
+            return str(code)
     code, _score = py3langid.classify(sample)
     if len(code) != 2:  # the model knows some languages only by a longer code: ISO 639-1 or the next best
         code = next((c for c, _ in py3langid.rank(sample) if len(c) == 2), None)
@@ -134,15 +163,23 @@ def detect_language(text: str) -> str | None:
 
 
 def _language_sample(text: str) -> str:
+    """The first prose of the page, up to LANGUAGE_SAMPLE_CHARS; the top of the page without prose.
+
+    Prose is a run of long lines (a paragraph on one line, or wrapped at 60-80 columns) that ends a
+    sentence and is not a list item: menus, tickers, cookie banners in English on a German page
+    and PHP warnings above the article are not prose, and they mislead the classifier.
+    """
     parts: list[str] = []
     size = 0
-    for block in text[:60_000].split("\n\n"):
-        if len(block) >= 120 and not _BULLET.match(block):
-            parts.append(block)
-            size += len(block)
-            if size >= LANGUAGE_SAMPLE_CHARS:
-                break
-    if size < 200:
+    for match in _PROSE_RUN.finditer(text, 0, 60_000):
+        run = match.group()
+        if len(run) < 100 or run[-1] not in _SENTENCE_ENDS or run.count(" ") * 12 < len(run) or _BULLET.match(run):
+            continue
+        parts.append(run.replace("\n", " "))
+        size += len(run) + 1
+        if size >= LANGUAGE_SAMPLE_CHARS:
+            break
+    if size < 150:
         return text[:LANGUAGE_SAMPLE_CHARS]
     return " ".join(parts)[:LANGUAGE_SAMPLE_CHARS]
 
@@ -158,9 +195,10 @@ class _Cues:
     numeric: re.Pattern[str]
     ymd: re.Pattern[str]
     prefix: re.Pattern[str]
-    prefix_alone: re.Pattern[str]  # a line that is only a prefix: the name is on the next line
+    prefix_words: frozenset[str]  # a line that is only one of them: the name is on the next line
     prefix_start: tuple[str, ...]  # the prefix cues: a line opens with one of them, or `prefix` cannot match it
     opening: tuple[str, ...]  # the prefix and the about cues
+    opening_initials: frozenset[str]  # the first letters of `opening`
     prefix_first: frozenset[str]  # first words of the prefix cues: the cheap test before `prefix`
     about: re.Pattern[str]
     published: re.Pattern[str]
@@ -223,9 +261,10 @@ def _cues() -> _Cues:
         numeric=numeric,
         ymd=ymd,
         prefix=cue("prefix", before_name=True),
-        prefix_alone=re.compile(_alternation(words("prefix")), re.I),
+        prefix_words=frozenset(words("prefix")),
         prefix_start=tuple(sorted(words("prefix"))),
         opening=tuple(sorted(words("prefix") | words("about"))),
+        opening_initials=frozenset(w[0] for w in words("prefix") | words("about")),
         prefix_first=frozenset(w.split()[0] for w in words("prefix")),
         about=re.compile(rf"(?:{_alternation(words('about'))})\s*:?\s+", re.I),
         published=cue("published"),
@@ -669,36 +708,51 @@ def _author(
     lo, hi = max(0, anchor - 4), min(len(lines), body + HEAD_AFTER_LINES, max(anchor, body) + 40)
     start = lines[body].block if body < len(lines) else 0
     page = _Vocabulary("\n".join(blocks[max(0, start - 10) : start + 30])[:10_000])
-    near_date: set[int] = set()  # lines at most two from a line with a date
-    for i in range(lo, hi):
-        if len(lines[i].text) <= MARK_CHARS and _dates(lines[i].text, language):
-            near_date.update(range(i - 2, i + 3))
-    best: tuple[float, str] | None = None
-    for index in range(lo, hi):
+    dated: dict[int, bool] = {}
+
+    def near_date(index: int) -> bool:
+        """Whether a line at most two from line `index` (within the head) holds a date."""
+        for i in range(max(lo, index - 2), min(hi, index + 3)):
+            if i not in dated:
+                dated[i] = len(lines[i].text) <= MARK_CHARS and bool(_dates(lines[i].text, language))
+            if dated[i]:
+                return True
+        return False
+
+    def distance(index: int) -> float:
+        return abs(index - anchor) * (1.0 if index > anchor else 2.0)
+
+    best: tuple[float, int, str] | None = None  # cost, line, name: the lowest cost, then the first line
+    for index in sorted(range(lo, hi), key=distance):  # nearest first: stop when no line left can win
+        cost = distance(index)
+        if best is not None and cost - PREFIX_BONUS > best[0]:
+            break
         if index == title:
             continue
         text = lines[index].text
-        cost = abs(index - anchor) * (1.0 if index > anchor else 2.0)
         name = _byline(text, language)
-        if name is None and index + 1 < hi and len(text) <= 40 and _cues().prefix_alone.fullmatch(text.strip(" :")):
+        if name is None and index + 1 < hi and len(text) <= 40 and text.strip(" :").casefold() in _cues().prefix_words:
             below = lines[index + 1].text  # "By" alone, the name below
             name = _name(below, allow_caps=True) or _bare_name(below, language, page)
         if name is not None:
-            cost -= 5.0  # a prefix says it is a byline
-        elif index in near_date or (title is not None and abs(index - title) <= 2):
+            cost -= PREFIX_BONUS  # a prefix says it is a byline
+        elif (best is None or (cost, index) < best[:2]) and (
+            (title is not None and abs(index - title) <= 2) or near_date(index)
+        ):
             name = _bare_name(text, language, page)
         if name is not None:
             name = page.trim(name)
-        if name is not None and (best is None or cost < best[0]):
-            best = (cost, name)
+        if name is not None and (best is None or (cost, index) < best[:2]):
+            best = (cost, index, name)
     if best is not None:
-        return best[1]
+        return best[2]
     if name := _bio_author(blocks, lines):
         return name
     cues = _cues()
+    initials = cues.opening_initials
     for line in lines[hi : hi + 600]:
-        if len(line.text) > 80:
-            continue
+        if len(line.text) > 80 or (line.text[0].casefold() not in initials and line.text[0] not in _MARKERS):
+            continue  # a set test first: most lines open with none of the cues' first letters
         text = _heading(line.text)
         if not text.casefold().startswith(cues.opening):
             continue  # neither cue opens the line (the regexes below are dear)
@@ -734,32 +788,48 @@ class _TitleContext(NamedTuple):
     body_words: str  # the top of the body, casefolded
     language: str | None
     head: list[str]  # the text before the body, joined on first use
+    credits: list[str]  # the copyright lines of the page, joined on first use
     marks: dict[int, bool]  # lines known to hold (or not) a date or a byline prefix (`_is_mark`)
 
 
-def _title_score(ctx: _TitleContext, index: int) -> float:
-    """How much line `index` looks like the page's title, before neighbours are compared.
+class _Base(NamedTuple):
+    """The cheap part of a title score (`_title_base`) and what the rest of the scoring reuses."""
 
-    Cheap features first; a line that cannot reach MIN_TITLE_SCORE even with every bonus left
-    is dropped before the regexes run (any score below the minimum means "not a title").
+    score: float
+    text: str
+    words: list[str]
+    full_stop: bool
+    copies: int
+
+
+_NOT_A_TITLE = _Base(-99.0, "", [], False, 0)
+
+
+def _title_base(ctx: _TitleContext, index: int) -> _Base:
+    """The score of line `index` from its shape and position alone: string tests, no regex.
+
+    The rest (`_title_rest`) adds at most 1.5 + BODY_WEIGHT + FOLLOW_BONUS, so the base bounds
+    the score: `_title` scores the candidates best bound first and stops at the first that cannot win.
     """
     line = ctx.lines[index]
     text = _heading(line.text)
     size = len(text)
     if not 4 <= size <= MAX_TITLE_CHARS or ("»" in text[-3:] and "«" not in text) or text.endswith((":", ",", ";")):
-        return -99.0
+        return _NOT_A_TITLE
     words = text.split()
     count = len(words)
     full_stop = text.endswith(".") and not text.endswith("...")
     if full_stop and count > 15:
-        return -99.0
+        return _NOT_A_TITLE
     score = 2.0 if line.single else -0.5
     if text is not line.text:
         score -= 1.5
     score += 1.0 if 4 <= count <= 25 else (0.0 if count == 3 else (-1.0 if count <= 2 else -2.0))
     if count > 18:
         score -= 1.0
-    if line.reason in _JUNK_REASONS:
+    if size > LONG_TITLE_CHARS:
+        score -= 2.0
+    if line.reason in _NOT_TITLE_REASONS:
         score -= 2.0
     first = text[0]
     if not first.isupper() and not first.isdigit() and first.isalpha():
@@ -770,11 +840,22 @@ def _title_score(ctx: _TitleContext, index: int) -> float:
     score -= DIST_COEF * min(12, max(0, blocks_before_body - 2))
     if blocks_before_body == 1:
         score -= NEAR_BODY  # right above the body: often a standfirst or a caption
-    if index == 0 and line.single:
-        score += 1.0
     copies = ctx.repeats[text]
     if copies > 3:
         score -= 1.0
+    return _Base(score, text, words, full_stop, copies)
+
+
+def _title_rest(ctx: _TitleContext, index: int, base: _Base) -> float:
+    """The score of line `index`: its base, then its neighbours, its wording and the body's words.
+
+    Cheap features first; a line that cannot reach MIN_TITLE_SCORE even with every bonus left
+    is dropped before the regexes run (any score below the minimum means "not a title").
+    """
+    score, text, words, full_stop, copies = base
+    if score <= -99.0:
+        return score
+    size = len(text)
     # the most the rest can add: a repeated title, words the body repeats, a byline under it
     if score + 1.5 + BODY_WEIGHT + FOLLOW_BONUS < MIN_TITLE_SCORE:
         return score
@@ -783,20 +864,21 @@ def _title_score(ctx: _TitleContext, index: int) -> float:
         return score
     if _urlish(text):
         return -99.0
-    letters = sum(map(str.isalpha, text))
-    if letters < 0.6 * (size - text.count(" ")):
+    if not _mostly_letters(text):
         return -99.0
     if full_stop:
         long_words = [w for w in words if len(w) > 3]
         if sum(w[0].isupper() for w in long_words) < 0.6 * len(long_words):
             return -99.0  # a sentence; a headline with a full stop is written in title case
         score -= 2.5
-    if "|" in text or (_CRUMB_MARK.search(text) and len(_CRUMB.findall(text)) >= 2):
+    if "|" in text or (_CRUMB_MARK.search(text) and _is_crumb(text)):
         score -= 1.5
-    if _SENTENCE_BREAK.search(text):
+    if _HEADING_BREAK.search(text):
         score -= 1.5
     if _may_be_credit(text):
         score -= 2.0
+    if size >= 6 and _in_credits(ctx, text):
+        score -= SITE_NAME
     if copies <= 3 and size >= 12:
         if copies < 2 and not ctx.head:
             ctx.head.append("\n".join(line.text for line in ctx.lines[: ctx.body_line + 1]))
@@ -825,6 +907,34 @@ def _title_score(ctx: _TitleContext, index: int) -> float:
     return score
 
 
+def _in_credits(ctx: _TitleContext, text: str) -> bool:
+    """Whether `text` is named in a copyright line ("© 2023 Jane's Blog"): the site's name, not a title."""
+    if not ctx.credits:
+        ctx.credits.append("\n".join(line.text for line in ctx.lines if "©" in line.text and _YEAR.search(line.text)))
+    return text in ctx.credits[0]
+
+
+def _is_crumb(text: str) -> bool:
+    """A breadcrumb or a section path: "Home > News > World", "El Salvador / judicial".
+
+    Two separators make a path; one does when the parts around it are labels of a word or two.
+    """
+    parts = _CRUMB.split(text)
+    return len(parts) >= 3 or (len(parts) == 2 and all(len(part.split()) <= 2 for part in parts))
+
+
+def _mostly_letters(text: str) -> bool:
+    """Whether letters make 60 % of `text` (spaces aside): a heading, not a price list or a code.
+
+    Vowel signs of Indic scripts (Bengali, Hindi...) are marks, not letters, but they spell words.
+    """
+    letters = sum(map(str.isalpha, text))
+    needed = 0.6 * (len(text) - text.count(" "))
+    if letters < needed and not text.isascii():
+        letters += sum(1 for ch in text if unicodedata.category(ch)[0] == "M")
+    return letters >= needed
+
+
 def _follow_bonus(ctx: _TitleContext, index: int) -> float:
     """FOLLOW_BONUS when a byline or a date comes shortly after line `index`: where publishers put them."""
     lines, marks = ctx.lines, ctx.marks
@@ -851,17 +961,35 @@ def _is_mark(text: str, language: str | None) -> bool:
 
 
 def _repeats(lines: Sequence[_Line]) -> Counter[str]:
-    """How often each line short enough to be a title (bullet marks removed) occurs on the page."""
-    counts = Counter([text for text in map(_TEXT, lines) if len(text) <= MAX_TITLE_CHARS + 8])  # titles only
+    """How often each line occurs on the page, bullet marks removed ("* Home" counts as "Home")."""
+    counts = Counter(map(_TEXT, lines))
     for text in [t for t in counts if t[0] in _MARKERS]:
-        heading = _heading(text)
-        if heading is not text:
+        if text[0] in _BULLET_MARKS and len(text) > 1 and text[1].isspace():
+            heading = text[1:].strip()  # `_heading`'s common case, without the call
+        else:
+            heading = _heading(text)
+        if heading != text:
             counts[heading] += counts.pop(text)
     return counts
 
 
-def _title(lines: Sequence[_Line], body_line: int, body: str, language: str | None) -> int | None:
-    """The title line: the best-scoring heading before the body, unless it sits under another heading."""
+def _lede(paras: Sequence[str], keeps: Sequence[bool], body_block: int) -> int:
+    """The first kept paragraph of prose shortly before the body (a lede, a teaser), or -1.
+
+    The body is the densest run of prose, so an article's first paragraph can stand apart from
+    it, cut off by a caption, a "Read also" box or a call to action: those headings are not the title.
+    """
+    for block in range(max(0, body_block - LEDE_BLOCKS), min(body_block, len(paras))):
+        if keeps[block] and _is_prose(paras[block]):
+            return block
+    return -1
+
+
+def _title(lines: Sequence[_Line], body_line: int, body: str, language: str | None, lede: int = -1) -> int | None:
+    """The title line: the best-scoring heading before the body, unless it sits under another heading.
+
+    `lede`: the paragraph of the article's first prose before the body (`_lede`), or -1.
+    """
     lo = max(0, body_line - TITLE_LOOKBACK_LINES)
     candidates = [
         i
@@ -878,11 +1006,27 @@ def _title(lines: Sequence[_Line], body_line: int, body: str, language: str | No
         body[:3000].casefold(),
         language,
         [],
+        [],
         {},
     )
-    scores = {i: _title_score(ctx, i) for i in candidates}
+    bases = {i: _title_base(ctx, i) for i in candidates}
+    ceiling = 1.5 + BODY_WEIGHT + FOLLOW_BONUS + 1e-9  # the most `_title_rest` adds to a base
+    scores: dict[int, float] = {}
+
+    def score_of(i: int) -> float:
+        if i not in scores:
+            base = bases.get(i, _NOT_A_TITLE)
+            scores[i] = base.score if base.score + ceiling < MIN_TITLE_SCORE else _title_rest(ctx, i, base)
+        return scores[i]
+
     best: tuple[float, int] | None = None
-    for index, score in scores.items():
+    for index in sorted(candidates, key=lambda i: -bases[i].score):  # best bound first
+        bound = bases[index].score + ceiling
+        if bound < MIN_TITLE_SCORE or (best is not None and bound < best[0]):
+            break  # neither this line nor any after it can win
+        score = score_of(index)
+        if 0 <= lede < lines[index].block:
+            score -= AFTER_LEDE  # between the lede and the body: a caption, a box, a subheading
         if score < MIN_TITLE_SCORE:
             continue
         # a subtitle, a standfirst or a caption sits right under the title
@@ -890,11 +1034,11 @@ def _title(lines: Sequence[_Line], body_line: int, body: str, language: str | No
             if lines[index].block - lines[previous].block > 3:
                 break
             shorter = len(lines[previous].text) < len(lines[index].text)
-            if scores.get(previous, -99.0) >= MIN_TITLE_SCORE and shorter and len(lines[previous].text.split()) >= 3:
+            if shorter and len(lines[previous].text.split()) >= 3 and score_of(previous) >= MIN_TITLE_SCORE:
                 score -= 0.5
                 break
-        if best is None or score > best[0]:
-            best = (score, index)
+        if best is None or score > best[0] or (score == best[0] and index < best[1]):
+            best = (score, index)  # ties go to the line nearer the top, as in page order
     return best[1] if best else None
 
 
@@ -957,11 +1101,11 @@ def extract_metadata(
         return Metadata(language=language)
     lines, paras, keeps = _layout(blocks, verdicts, paragraphs)
     body_block, end_block = _body_span(paras, keeps)
-    body_line = next((i for i, line in enumerate(lines) if line.block >= body_block), len(lines))
+    body_line = bisect_left(lines, body_block, key=_BLOCK)  # the first line of the body
     if body_block >= len(paras):  # no prose at all: what heads the page is at its top
         body_line = min(body_line, NO_BODY_HEAD_LINES)
     body_text = "\n".join(paras[body_block : body_block + 12])
-    title = _title(lines, body_line, body_text, language)
+    title = _title(lines, body_line, body_text, language, _lede(paras, keeps, body_block))
     anchor = title if title is not None else body_line
     author = _author(lines, paras, anchor, body_line, title, language) or _signature(lines, paras, end_block, language)
     if author is not None and title is not None and author.casefold() == _heading(lines[title].text).casefold():

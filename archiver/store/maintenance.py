@@ -13,7 +13,8 @@ from sqlalchemy import delete, func, insert, select, text, update
 
 from archiver.pipeline.document import Document as CleanDocument
 from archiver.pipeline.identity import content_hash
-from archiver.store.repository import DOCS, INGESTIONS, ORIGINALS, REMOVED, SKETCHES, Store
+from archiver.store.models import DOCS, INGESTIONS, ORIGINALS, REMOVED, SKETCHES
+from archiver.store.repository import Store
 
 CHECK_BATCH = 500
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -118,3 +120,13 @@ class JobLock(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     holder: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+# Core handles on the tables, for the store's SQL expressions.
+DOCS = cast(Table, Document.__table__)
+INGESTIONS = cast(Table, Ingestion.__table__)
+ORIGINALS = cast(Table, Original.__table__)
+REMOVED = cast(Table, RemovedBlock.__table__)
+BLOCKS = cast(Table, BlockCount.__table__)
+SKETCHES = cast(Table, SketchValue.__table__)
+LOCKS = cast(Table, JobLock.__table__)

@@ -13,36 +13,23 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from archiver.errors import DatabaseUnavailable, NotFound
 from archiver.pipeline.document import Document as CleanDocument
-from archiver.pipeline.identity import jaccard
+from archiver.pipeline.identity import jaccard_of, shingles
 from archiver.store.engine import make_engine, upgrade_schema
-from archiver.store.models import (
-    BlockCount,
-    Document,
-    Ingestion,
-    JobLock,
-    Original,
-    RemovedBlock,
-    SketchValue,
-)
-
-DOCS = cast(Table, Document.__table__)
-INGESTIONS = cast(Table, Ingestion.__table__)
-ORIGINALS = cast(Table, Original.__table__)
-REMOVED = cast(Table, RemovedBlock.__table__)
-BLOCKS = cast(Table, BlockCount.__table__)
-SKETCHES = cast(Table, SketchValue.__table__)
-LOCKS = cast(Table, JobLock.__table__)
+from archiver.store.models import BLOCKS, DOCS, INGESTIONS, LOCKS, ORIGINALS, REMOVED, SKETCHES
 
 NEAR_DUPLICATE_MIN_WORDS = 50
 NEAR_DUPLICATE_THRESHOLD = 0.7  # Jaccard similarity of word 3-shingles
+# Older documents compared exactly with a new one: those sharing the most LSH keys with it. A burst of
+# issues made from one template shares keys with every earlier issue; comparing with all is quadratic.
+NEAR_DUPLICATE_CANDIDATES = 8
 
 
 def utcnow() -> datetime:
@@ -262,7 +249,7 @@ class Store:
         ).all():
             sharing.setdefault(key, set()).add(doc_id)
         others = {
-            a_id: {o for key in a.document.sketch for o in sharing.get(key, ()) if o < a_id}
+            a_id: _most_shared(a.document.sketch, sharing, a_id)
             for a in candidates
             for a_id in [by_hash[a.document.content_hash]]
         }
@@ -273,7 +260,10 @@ class Store:
         links: dict[int, int] = {}
         for arrival in candidates:
             doc_id = by_hash[arrival.document.content_hash]
-            scored = [(jaccard(arrival.document.body, bodies[o]), o) for o in others[doc_id] if o in bodies]
+            if not others[doc_id]:
+                continue
+            mine = shingles(arrival.document.body)
+            scored = [(jaccard_of(mine, shingles(bodies[o])), o) for o in others[doc_id] if o in bodies]
             if not scored:
                 continue
             score, other = max(scored)
@@ -479,3 +469,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 __all__ = ["Arrival", "Saved", "Store", "compress", "is_transient"]
+
+
+def _most_shared(sketch: Sequence[int], sharing: dict[int, set[int]], doc_id: int) -> list[int]:
+    """The older documents that share the most sketch keys with `doc_id` (the newest first among equals)."""
+    counts = Counter(o for key in set(sketch) for o in sharing.get(key, ()) if o < doc_id)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], -item[0]))
+    return [o for o, _ in ranked[:NEAR_DUPLICATE_CANDIDATES]]

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -483,3 +485,93 @@ def test_full_disk_when_writing_the_error_report_undoes_the_move(tmp_path: Path,
     assert json.loads((failed / "bad.txt.error.json").read_text())["code"] == "binary"
     assert not (inbox / "bad.txt").exists()
     archive.close()
+
+
+def _pool_workers(daemon_pid: int) -> list[int]:
+    """The pipeline workers: the children of the daemon's forkserver."""
+    workers: list[int] = []
+    for child in subprocess.run(["pgrep", "-P", str(daemon_pid)], capture_output=True, text=True).stdout.split():
+        if "forkserver" in Path(f"/proc/{child}/cmdline").read_text():
+            out = subprocess.run(["pgrep", "-P", child], capture_output=True, text=True).stdout.split()
+            workers.extend(int(pid) for pid in out)
+    return workers
+
+
+def test_a_worker_killed_mid_backlog_loses_nothing_and_fails_nothing(tmp_path: Path, database_url: str) -> None:
+    """A worker dies (the OOM killer, a crash in C) holding a chunk of files: all of them go back to the
+    inbox and are retried one at a time; none is sent to failed/, none is recorded twice."""
+    archive = Archive(tmp_path, database_url)
+    with archive.start(workers=2) as daemon:
+        for i in range(1000):
+            archive.drop(f"burst/{i:04d}.txt", article(i) + _filler(i))
+        wait_until(lambda: archive.count("ingestions") >= 20, interval=0.01)
+        workers = _pool_workers(daemon.process.pid)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        wait_until(lambda: archive.count("ingestions") == 1000, timeout=120)
+        wait_until(lambda: not archive.inbox_files())
+        assert "a worker process died" in daemon.log()
+        assert len(_pool_workers(daemon.process.pid)) == 2  # a new pool replaced the broken one, once
+        assert daemon.terminate()[0] == 0
+    assert archive.failed_reports() == []
+    assert archive.count("documents") == 1000
+
+
+def _filler(n: int) -> str:
+    """A few kilobytes of distinct prose: enough work per file that the kill lands mid-backlog."""
+    return "".join(
+        f"\nParagraph {k} of report {n} covers the berth, the tides and the budget in some detail.\n" for k in range(40)
+    )
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _running(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "R"
+
+
+def test_a_worker_stuck_past_its_budget_is_killed_and_nothing_is_lost(tmp_path: Path, database_url: str) -> None:
+    """SIGSTOP stands for a worker stuck in C code, where the SIGALRM budget cannot reach it: the daemon
+    kills it itself after pipeline_timeout plus a grace, and the files it held are archived all the same."""
+    archive = Archive(tmp_path, database_url)
+    with archive.start(workers=2, pipeline_timeout=3) as daemon:
+        for i in range(150):
+            archive.drop(f"big/{i:03d}.txt", article(i) + _filler(i) * 12)
+        wait_until(lambda: archive.count("ingestions") >= 5, interval=0.01)
+        busy = wait_until(lambda: next((w for w in _pool_workers(daemon.process.pid) if _running(w)), None), interval=0)
+        os.kill(busy, signal.SIGSTOP)
+        wait_until(lambda: "a worker was stuck on one file" in daemon.log(), timeout=60)
+        wait_until(lambda: archive.count("ingestions") == 150, timeout=120)
+        wait_until(lambda: not archive.inbox_files())
+        assert daemon.terminate()[0] == 0
+    assert _gone(busy)
+    assert archive.failed_reports() == []
+    assert archive.count("documents") == 150
+
+
+def test_workers_that_cannot_start_fail_no_file(tmp_path: Path) -> None:
+    """A wrapper script without the `if __name__ == "__main__"` guard: every worker dies while starting.
+    That is the environment's fault, not the files': they stay in the inbox, and the daemon says why."""
+    archive = Archive(tmp_path, f"sqlite:///{tmp_path / 'archive.db'}")
+    wrapper = tmp_path / "wrapper.py"
+    wrapper.write_text("import sys\nfrom archiver.cli import main\nsys.argv = ['archiver', 'run']\nmain()\n")
+    archive.drop("kept.txt", article(1))
+    log_path = tmp_path / "wrapper.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(wrapper)], env=archive.env(), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_until(lambda: log_path.read_text().count("the pipeline workers cannot start") >= 2, timeout=60)
+            assert archive.failed_reports() == []
+            assert files_under_inbox(archive) == 1  # in the inbox, or claimed for the next try
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=20) == 0
+    assert [p.name for p in archive.inbox_files()] == ["kept.txt"]
+    assert archive.count("ingestions") == 0

@@ -73,17 +73,22 @@ def test_claims_of_a_daemon_killed_mid_run_are_finished_by_the_other(tmp_path: P
         text = article(i, 3.0)
         expected[f"k/{i:04d}.txt"] = sha256(text.encode())
         archive.drop(f"k/{i:04d}.txt", text, via_rename=False)
-    survivor = archive.start(workers=1, claim_timeout=6, batch_size=20)
-    with survivor:
-        victim = archive.start(workers=2, batch_size=200, batch_seconds=5)  # holds its claims a while
-        with victim:
-            wait_until(lambda: archive.count("ingestions") >= 100, timeout=60)
-            victim.kill()  # SIGKILL: its claim folder stays behind, its flock is gone
+    victim = archive.start(workers=2, batch_size=200, batch_seconds=5)  # holds its claims a while
+    with victim:
+        wait_until(lambda: _claimed_by(archive, victim.process.pid) >= 100, interval=0.01)
+        victim.kill()  # SIGKILL: its claim folder stays behind, its flock is gone
+    with archive.start(workers=1, claim_timeout=6, batch_size=20) as survivor:
         wait_until(lambda: archive.count("ingestions") >= 600 and not archive.inbox_files(), timeout=120)
         assert survivor.terminate()[0] == 0
     assert "claimed file(s) from" in survivor.log()  # the dead daemon's claims went back and were taken
     assert_each_file_once(archive, expected, documents=600)
     assert not any((archive.inbox / ".archiver-claims").iterdir())
+
+
+def _claimed_by(archive: Archive, pid: int) -> int:
+    """Files held in the claim folder of the daemon with this pid."""
+    folders = [d for d in (archive.inbox / ".archiver-claims").iterdir() if f"-{pid}-" in d.name]
+    return sum(1 for folder in folders for path in folder.rglob("*.txt"))
 
 
 def test_two_daemons_on_their_own_inboxes_share_one_postgresql_database(tmp_path: Path, pg_url: str) -> None:
@@ -110,6 +115,39 @@ def test_two_daemons_on_their_own_inboxes_share_one_postgresql_database(tmp_path
 
 
 # ---------------------------------------------------------------------- singleton jobs
+
+
+def test_the_scheduled_rescan_of_a_shared_inbox_runs_in_one_daemon_at_a_time(tmp_path: Path, database_url: str) -> None:
+    """Another daemon holding the inbox's rescan lock makes this one skip its walk; released, it walks again."""
+    archive = Archive(tmp_path, database_url)
+    holder = Store(database_url, upgrade=True)
+    try:
+        with holder.job_lock(f"rescan:{archive.inbox.resolve()}", ttl=60) as mine:
+            assert mine
+            with archive.start(rescan_interval=1, log_level="DEBUG") as daemon:
+                wait_until(lambda: "another daemon is rescanning the inbox: skipped" in daemon.log(), timeout=30)
+                assert "rescanned the inbox" not in daemon.log()
+        with archive.start(rescan_interval=1, log_level="DEBUG") as daemon:
+            wait_until(lambda: "rescanned the inbox" in daemon.log(), timeout=30)
+            assert daemon.terminate()[0] == 0
+    finally:
+        holder.close()
+
+
+def test_one_archiver_check_at_a_time(tmp_path: Path, database_url: str) -> None:
+    archive = Archive(tmp_path, database_url)
+    holder = Store(database_url, upgrade=True)
+    try:
+        with holder.job_lock("check", ttl=60) as mine:
+            assert mine
+            busy = archive.cli("check", "--repair")
+            assert busy.returncode == 1
+            assert busy.stderr.strip().splitlines() == [
+                "archiver: error: another `archiver check` is running on this archive; run it again when it ends"
+            ]
+        assert archive.cli("check").returncode == 0
+    finally:
+        holder.close()
 
 
 def test_job_lock_is_held_by_one_store_at_a_time(database_url: str) -> None:

@@ -6,6 +6,8 @@ import dataclasses
 import hashlib
 import json
 import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from archiver.store.query import parse
 from archiver.store.repository import Arrival, Store, compress
 from archiver.store.search import Filters, iter_export, iter_export_jsonl, list_documents, search, stats
 
-from .conftest import Corpus, arrival, create_pg_database, drop_pg_database, failed_dir_with
+from .conftest import Corpus, arrival, create_pg_database, drop_pg_database, failed_dir_with, fill
 
 
 def ids(rows: list[dict[str, object]]) -> list[object]:
@@ -264,3 +266,269 @@ def test_ranking_looks_at_the_newest_window_of_matches(big_store: Store) -> None
     # A query that matches few documents finds them however old they are.
     (old,) = search(big_store, '"document 5"')
     assert old["title"] and old["id"] <= 10
+
+
+# ------------------------------------------------------------------ the newest window, found in two parts
+#
+# SPREAD_N documents that all hold "city", "council", "storm" and "bridge", but "city council" as a
+# phrase only in a few, and "storm" without "bridge" only in a few: the GIN index lists every row as a
+# candidate for `"city council"` and `storm -bridge`, and only a recheck tells. With RANK_WINDOW made
+# small, search looks in the newest ids first, then in the older ones (PostgreSQL); the answers must
+# be those of the plain definition: the best of the newest RANK_WINDOW matches.
+
+SPREAD_N = 600
+SMALL_WINDOW = 50
+PHRASE_AT = (2, 40, 590)  # positions (0-based) of the documents with the phrase "city council"
+NO_BRIDGE_AT = (3, 41, 595)
+
+
+def spread_arrivals() -> list[Arrival]:
+    template = arrival("Titre\n\nUn texte de départ.\n\nUne autre phrase ici.\n".encode(), "t.txt", source="spread")
+    out = []
+    for i in range(SPREAD_N):
+        words = [f"Notice {i}.", "The city hall and the council met about the storm."]
+        if i not in NO_BRIDGE_AT:
+            words.append("The bridge stayed closed.")
+        if i in PHRASE_AT:
+            words.append("The city council voted.")
+        if i % 2 == 0:
+            words.append("Even.")
+        if i % 5 == 0:
+            words.append("Fifth.")
+        if i >= SPREAD_N - 40 or i % 40 == 0:  # dense at the newest end, sparse before: all three parts
+            words.append("Late.")
+        body = " ".join(words)
+        raw = body.encode()
+        document = dataclasses.replace(
+            template.document, body=body, content_hash=hashlib.sha256(raw).hexdigest(), sketch=(), block_hashes=()
+        )
+        out.append(
+            Arrival(f"s{i}.txt", "spread", len(raw), i, hashlib.sha256(raw).hexdigest(), compress(raw), document)
+        )
+    return out
+
+
+@contextmanager
+def filled_store(kind: str, directory: Path, arrivals: list[Arrival]) -> Iterator[tuple[Store, list[int]]]:
+    """A fresh archive of `kind` holding `arrivals` (and their ids): closed, and dropped on PostgreSQL, even
+    if filling it fails."""
+    url = f"sqlite:///{directory / 'archive.db'}" if kind == "sqlite" else create_pg_database()
+    try:
+        store = Store(url, upgrade=True)
+        try:
+            yield store, [saved.document_id for saved in store.save_batch(arrivals)]
+        finally:
+            store.close()
+    finally:
+        if kind == "postgresql":
+            drop_pg_database(url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def spread_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    with filled_store(request.param, tmp_path_factory.mktemp("spread"), spread_arrivals()) as (store, doc_ids):
+        store.ids = doc_ids  # type: ignore[attr-defined]
+        yield store
+
+
+@pytest.fixture
+def small_window(monkeypatch: pytest.MonkeyPatch) -> int:
+    import archiver.store.search as search_module
+
+    monkeypatch.setattr(search_module, "RANK_WINDOW", SMALL_WINDOW)
+    return SMALL_WINDOW
+
+
+def test_phrase_of_common_words_finds_old_and_new_matches(spread_store: Store, small_window: int) -> None:
+    expected = {spread_store.ids[i] for i in PHRASE_AT}  # type: ignore[attr-defined]
+    assert set(ids(search(spread_store, '"city council"', limit=100))) == expected
+    assert search(spread_store, '"council city"') == []
+
+
+def test_exclusion_among_many_candidates(spread_store: Store, small_window: int) -> None:
+    expected = {spread_store.ids[i] for i in NO_BRIDGE_AT}  # type: ignore[attr-defined]
+    assert set(ids(search(spread_store, "storm -bridge", limit=100))) == expected
+    assert set(ids(search(spread_store, '"the storm" -"bridge stayed"', limit=100))) == expected
+
+
+def test_window_is_the_newest_matches_across_both_parts(spread_store: Store, small_window: int) -> None:
+    all_ids: list[int] = spread_store.ids  # type: ignore[attr-defined]
+    # A word in every document: the window is the newest SMALL_WINDOW ids.
+    assert set(ids(search(spread_store, "storm", limit=1000))) == set(all_ids[-small_window:])
+    # A word in every other document: the newest SMALL_WINDOW of those, older than the first part's ids.
+    for word, positions in (
+        ("even", range(0, SPREAD_N, 2)),  # fills the window in the newest slice
+        ("fifth", range(0, SPREAD_N, 5)),  # needs the second slice
+        ("late", [i for i in range(SPREAD_N) if i >= SPREAD_N - 40 or i % 40 == 0]),  # and the older ids
+    ):
+        expected = {all_ids[i] for i in positions}
+        assert set(ids(search(spread_store, word, limit=1000))) == set(sorted(expected)[-small_window:]), word
+    # A phrase found in few documents, with a filter: still all of them.
+    rows = search(spread_store, '"city council" OR storm', Filters(source="spread"), limit=3)
+    assert len(rows) == 3
+
+
+WINDOW_QUERIES = ["storm", "even", "fifth", "late", '"city council"', "storm -bridge", "city OR zzz", "evén*", "zzz"]
+
+
+@pytest.mark.parametrize("spread_store", ["postgresql"], indirect=True)  # only PostgreSQL searches in slices
+def test_postgresql_ranks_exactly_the_newest_window(spread_store: Store, small_window: int) -> None:
+    """Search in slices returns what one plain statement over the newest window returns, scores included."""
+    assert spread_store.dialect == "postgresql"
+    reference = text(
+        "SELECT id, ts_rank_cd(search, q) AS score FROM (SELECT id, search FROM documents, to_tsquery('simple', :q) q"
+        " WHERE search @@ q ORDER BY id DESC LIMIT :window) w, to_tsquery('simple', :q) q"
+        " ORDER BY score DESC, id LIMIT :limit"
+    )
+    for query in WINDOW_QUERIES:
+        with spread_store.engine.connect() as conn:
+            params = {"q": parse(query).tsquery(), "window": small_window, "limit": 30}
+            expected = [(i, round(float(s), 6)) for i, s in conn.execute(reference, params)]
+        assert [(r["id"], r["score"]) for r in search(spread_store, query, limit=30)] == expected, query
+
+
+# ------------------------------------------------------------------ export: every character survives
+
+AWKWARD_AUTHOR = 'O\'Brien \\ "Bob"\n\x01'
+
+
+def awkward_title(i: int) -> str:
+    return f'Title "{i}" \\ \t\v'
+
+
+AWKWARD_BODIES = [
+    'He said "stop" \\ then left.\n\nA tab\there, a return\r, a form feed\f, a backspace\b.',
+    "A vertical tab\vand bell\x07, unit separator\x1f, escape\x1b, DEL\x7f.",
+    "Looks like an escape but is text: \\v \\n \\t \\\\ \\N \\.",
+    "Accents é ü ß, emoji 😀, line separator \u2028, paragraph separator \u2029, CJK 東京.",
+    '{"json": "inside", "a": [1, 2]}',
+    "\\",
+    '"',
+]
+
+
+def awkward_arrivals() -> list[Arrival]:
+    template = arrival("Titre\n\nUn texte de départ.\n\nUne autre phrase ici.\n".encode(), "t.txt", source="odd")
+    arrivals = []
+    for i, body in enumerate(AWKWARD_BODIES):
+        raw = body.encode()
+        document = dataclasses.replace(
+            template.document,
+            body=body,
+            metadata=dataclasses.replace(template.document.metadata, title=awkward_title(i), author=AWKWARD_AUTHOR),
+            content_hash=hashlib.sha256(raw).hexdigest(),
+            sketch=(),
+            block_hashes=(),
+        )
+        arrivals.append(
+            Arrival(f"a{i}.txt", "odd", len(raw), i, hashlib.sha256(raw).hexdigest(), compress(raw), document)
+        )
+    return arrivals
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def awkward_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with filled_store(request.param, tmp_path, awkward_arrivals()) as (store, _):
+        yield store
+
+
+def test_export_jsonl_keeps_every_character(awkward_store: Store) -> None:
+    lines = list(iter_export_jsonl(awkward_store))
+    assert all(b"\n" not in line and b"\r" not in line for line in lines)  # one line each
+    rows = [json.loads(line) for line in lines]
+    assert [r["body"] for r in rows] == AWKWARD_BODIES
+    assert rows == list(iter_export(awkward_store))
+    assert [r["title"] for r in rows] == [awkward_title(i) for i in range(len(AWKWARD_BODIES))]
+    assert {r["author"] for r in rows} == {AWKWARD_AUTHOR}
+
+
+# ------------------------------------------------------------------ upgrading an archive made by 0001
+
+
+def migrate(url: str, revision: str, *, down: bool = False) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from archiver.store.engine import MIGRATIONS, make_engine
+
+    engine = make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, revision)
+    finally:
+        engine.dispose()
+
+
+def vector_storage(store: Store) -> tuple[str, int]:
+    """The `search` column's storage, and how many values its table keeps out of line (in TOAST)."""
+    with store.engine.connect() as conn:
+        storage = conn.execute(
+            text("SELECT attstorage FROM pg_attribute WHERE attrelid = 'documents'::regclass AND attname = 'search'")
+        ).scalar_one()
+        toast = conn.execute(
+            text("SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = 'documents'")
+        ).scalar_one()
+        values = conn.execute(text(f"SELECT count(DISTINCT chunk_id) FROM {toast}")).scalar_one()
+    return str(storage), int(values)
+
+
+def wordy_arrivals(n: int) -> list[Arrival]:
+    """Documents of 400 different words: bodies and vectors both too large to stay in a row under 0001."""
+    template = arrival("Titre\n\nUn texte de départ.\n\nUne autre phrase ici.\n".encode(), "t.txt", source="wordy")
+    out = []
+    for i in range(n):
+        body = f"Wordy {i}. " + " ".join(f"w{i}x{k}y{k * 7919 % 1000}" for k in range(400)) + " common words here"
+        raw = body.encode()
+        document = dataclasses.replace(
+            template.document, body=body, content_hash=hashlib.sha256(raw).hexdigest(), sketch=(), block_hashes=()
+        )
+        out.append(Arrival(f"w{i}.txt", "wordy", len(raw), i, hashlib.sha256(raw).hexdigest(), compress(raw), document))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_upgrade_from_0001_keeps_documents_and_answers(kind: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'archive.db'}" if kind == "sqlite" else create_pg_database()
+    try:
+        migrate(url, "0001")
+        store = Store(url)  # the archive as 0001 made it, documents written before the upgrade
+        corpus = fill(store)
+        store.save_batch(wordy_arrivals(20))
+        queries = ["employes", '"chemin de fer"', "employes -poste", "ferrov*", "wordy", '"common words"', "w3x5y*"]
+        before = {q: search(store, q, limit=50) for q in queries}
+        exported = list(iter_export_jsonl(store))
+        if kind == "postgresql":
+            storage, out_of_line = vector_storage(store)
+            assert storage == "x" and out_of_line >= 40  # each wordy document's body and vector
+        store.close()
+
+        store = Store(url, upgrade=True)  # what `archiver run` does on start
+        try:
+            with store.engine.connect() as conn:
+                assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+            assert {q: search(store, q, limit=50) for q in queries} == before
+            assert before["employes"] and before["wordy"] and before['"common words"']
+            assert list(iter_export_jsonl(store)) == exported
+            assert ids(search(store, "hopital")) == [corpus.ids["hopital"]]
+            if kind == "postgresql":
+                storage, out_of_line = vector_storage(store)
+                assert storage == "m" and out_of_line == 20  # the bodies only: the vectors are in their rows
+                store.save_batch(wordy_arrivals(25)[20:])  # rows written after the upgrade too
+                assert vector_storage(store) == ("m", 25)
+                assert len(search(store, "wordy", limit=100)) == 25
+        finally:
+            store.close()
+        if kind == "postgresql":
+            migrate(url, "0001", down=True)
+            store = Store(url)
+            try:
+                assert vector_storage(store)[0] == "x"
+                assert len(search(store, "wordy", limit=100)) == 25
+            finally:
+                store.close()
+    finally:
+        if kind == "postgresql":
+            drop_pg_database(url)

@@ -186,6 +186,60 @@ def test_related_list_inside_the_article_goes_but_the_article_goes_on() -> None:
     assert "Budget talks stall again" not in body
 
 
+def test_a_copyright_notice_ends_the_article_whatever_prose_follows() -> None:
+    teasers = [
+        "Why farmers may want to paint their cows with zebra stripes",
+        "Some people thought the stripy cattle in a pasture were a joke, but the science behind the idea "
+        "is sound and the farmers who tried it say that the flies left their animals alone all summer.",
+    ]
+    page = [*ARTICLE["en"], "© 2019 The Daily Example. All rights reserved.", *teasers]
+    body = _clean_text("\n\n".join(page))
+    assert all(paragraph in body for paragraph in ARTICLE["en"])
+    assert teasers[1] not in body
+
+
+def test_an_inline_related_link_goes_but_does_not_end_the_article() -> None:
+    link = "Related: The ten strangest budgets in the history of the region"
+    page = [*ARTICLE["en"][:2], link, ARTICLE["en"][2]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert verdicts[link] == Verdict(False, "related")
+    assert all(verdicts[paragraph].keep for paragraph in ARTICLE["en"])
+
+
+def test_teasers_with_datelines_between_them_are_one_list() -> None:
+    teasers = [
+        "32M ago",
+        "Two troops killed in helicopter crash in the mountains",
+        "Officials dismiss a claim by the rebels that the craft was downed, but they say that the cause is "
+        "being looked into.",
+        "1H ago",
+        "Woman risks her life to save a koala from the fire",
+        "At least six people have died and hundreds of homes have been destroyed by the bushfires in the state.",
+        "2H ago",
+        "Cities urge boycott of meat companies",
+        "Lawmakers in the two biggest cities want to cut ties with the businesses that are linked to the fires.",
+        "14H ago",
+    ]
+    body = _clean_text("\n\n".join([*ARTICLE["en"], *ARTICLE["en"], *teasers]))
+    assert all(paragraph in body for paragraph in ARTICLE["en"])
+    assert "koala" not in body
+    assert "ago" not in body
+
+
+def test_a_headline_after_a_quote_mark_is_capitalised() -> None:
+    teasers = [
+        "» Column of the week",
+        "Click on the photo and read the columns he writes for us.",
+        "» Power ranking",
+        "Click on the picture above and see how the drivers are ranked this season.",
+        "» Preview of the race",
+        "Click and see the times of the race on TV and the statistics.",
+    ]
+    body = _clean_text("\n\n".join([*ARTICLE["en"], *ARTICLE["en"], *teasers]))
+    assert all(paragraph in body for paragraph in ARTICLE["en"])
+    assert "Power ranking" not in body
+
+
 def test_author_bio_after_the_article_goes() -> None:
     bio = "Jane Smith is a reporter who covers local politics and has written for the paper since 2015."
     body = _clean_text("\n\n".join([*ARTICLE["en"], "Jane Smith", bio]))
@@ -261,3 +315,61 @@ def test_rules_cover_the_languages() -> None:
             assert rules["phrases"][kind].get(lang), (kind, lang)
         assert rules["lines"]["navigation"].get(lang), lang
         assert rules["ends"]["comments"].get(lang), lang
+
+
+def test_key_points_above_the_article_stay() -> None:
+    points = [
+        "* The council approved the budget after months of talks.",
+        "* The schools and the hospital get the money first.",
+    ]
+    page = ["* Home", "* News", "Budget approved", *points, "Advertisement", *ARTICLE["en"]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert all(verdicts[point].keep for point in points)
+    assert verdicts["Advertisement"].keep is False
+    assert verdicts["* Home"].keep is False
+
+
+def test_a_list_the_article_announces_stays_when_the_article_ends_inside_it() -> None:
+    items = [
+        "* Lower rents",
+        "* Every flat should come under the rent law at the latest twenty years after it was",
+        "built, with clear limits on what landlords may ask",
+        "* Fixed-term leases only as the exception, and then at a lower rent than the others",
+        "* No agent fees for tenants",
+    ]
+    page = [*ARTICLE["en"], "The party has put forward these proposals to make housing affordable:", *items]
+    page += ["Housing", "* FB", "* tw"]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert all(verdicts[item].keep for item in items)
+    assert not verdicts["* FB"].keep
+
+
+def test_the_first_numbered_section_belongs_to_the_article() -> None:
+    page = [
+        "* Home",
+        "About me",
+        "1. Joy and ease.",
+        ARTICLE["en"][0],
+        "2. Results",
+        ARTICLE["en"][1],
+        "3. Security",
+        ARTICLE["en"][2],
+    ]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert verdicts["1. Joy and ease."].keep
+    assert verdicts["2. Results"].keep
+
+
+def test_a_sentence_about_a_thing_is_no_author_bio() -> None:
+    line = "Der Anfang ist gemacht, jetzt muss ich mich nur noch hin und wieder zum Schreiben motivieren."
+    page = [*ARTICLE["de"], line]
+    verdicts = dict(zip(page, classify(page, "de"), strict=True))
+    assert verdicts[line].keep
+    bio = "Jane Smith is a reporter who covers local politics and has written for the paper since 2015."
+    assert classify([*ARTICLE["en"], bio], "en")[-1] == Verdict(False, "author_bio")
+
+
+@pytest.mark.parametrize("heading", ["Most commented", "Meistdiskutierte Artikel", "Les plus commentés"])
+def test_most_discussed_lists_are_related(heading: str) -> None:
+    page = [*ARTICLE["en"], heading, "* Budget talks stall again", "* Mayor faces questions over hospital"]
+    assert classify(page, "en")[len(ARTICLE["en"])] == Verdict(False, "related")

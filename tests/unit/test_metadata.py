@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -203,6 +204,52 @@ def test_title_and_date_in_other_languages(language: str) -> None:
     assert result.published == date(2023, 12, 8)
 
 
+def test_a_long_standfirst_under_the_title_is_not_the_title() -> None:
+    title = "Council approves the budget for schools"
+    standfirst = (
+        "After months of talks the city council has agreed on a budget that funds new schools, repairs the "
+        "roads and keeps the buses running"
+    )
+    assert len(standfirst) > 120
+    assert meta(page(title, standfirst, "March 3, 2021")).title == title
+
+
+def test_the_site_named_in_the_copyright_line_is_not_the_title() -> None:
+    text = page("City Council Budget News", "Council approves the budget")
+    assert meta(text).title == "City Council Budget News"  # a name made of the body's words...
+    footer = "\n\n© 2023 City Council Budget News. All rights reserved."
+    assert meta(text + footer).title == "Council approves the budget"  # ...that the footer shows is the site's
+
+
+def test_a_heading_between_the_lede_and_the_body_is_not_the_title() -> None:
+    lede = (
+        "The council met for eleven hours on Tuesday, and at the end of the night the new budget for "
+        "the city was approved by a large majority of its members."
+    )
+    text = page("Council approves the budget for the next year", "March 3, 2021", lede, "Caption of the city hall")
+    blocks = text.split("\n\n")
+    verdicts = [Verdict(True)] * 2 + [Verdict(True), Verdict(False, "related")] + [Verdict(True)] * 3
+    assert extract_metadata(blocks, verdicts, "en").title == "Council approves the budget for the next year"
+
+
+def test_abbreviations_do_not_break_a_heading_in_two() -> None:
+    """ "U.S. city" is no sentence ending in a heading: the headline beats a section label above it."""
+    heading = "U.S. city council approves the new budget for public transport"
+    assert meta(page("Region news today", heading, "By Jane Doe")).title == heading
+
+
+def test_title_above_a_long_menu() -> None:
+    menu = "\n".join(f"Section number {n} of the site" for n in range(150))
+    text = page("Council approves the budget for schools", "March 3, 2021", menu)
+    assert meta(text).title == "Council approves the budget for schools"
+
+
+def test_title_in_a_script_with_vowel_signs() -> None:
+    heading = "এমপির ভাইকে নিজ বাড়ির সামনেই কুপিয়ে হত্যা"
+    body = "এমপির ভাইকে নিজ বাড়ির সামনেই কুপিয়ে হত্যা করেছে দুর্বৃত্তরা। " * 4
+    assert meta("\n\n".join([heading, body, body, body]), "bn").title == heading
+
+
 # ---------------------------------------------------------------------------------------- tags
 
 
@@ -263,6 +310,28 @@ def test_verdicts_shorter_or_longer_than_blocks() -> None:
 def test_language_from_the_body_rather_than_the_menu() -> None:
     text = "Home\nNews\nSports\nWeather\nContact us\nLog in\nSubscribe\n\n" + "\n\n".join([BODY["de"]] * 2)
     assert detect_language(text) == "de"
+
+
+def test_language_from_prose_lines_not_from_warnings_above_them() -> None:
+    """Long lines that end no sentence (PHP warnings, tickers, menus on one line) are not prose."""
+    warning = (
+        "Warning: mysql_get_server_info(): Access denied for user in /www/htdocs/wp-content/plugins/tag.php on line 299"
+    )
+    text = "Home\nNews\n" + "\n".join([warning] * 5) + "\n\n" + "\n\n".join([BODY["de"]] * 3)
+    assert detect_language(text) == "de"
+
+
+def test_language_from_a_paragraph_wrapped_at_72_columns() -> None:
+    wrapped = textwrap.fill(" ".join([BODY["fr"]] * 3), 72)
+    assert max(len(line) for line in wrapped.split("\n")) <= 72
+    assert detect_language("Accueil\nActualités\n\n" + wrapped) == "fr"
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de", "es"])
+def test_a_sure_first_reading_agrees_with_the_whole_sample(language: str) -> None:
+    text = "\n\n".join([BODY[language]] * 8)
+    assert detect_language(text) == language
+    assert detect_language(text[:300]) == language
 
 
 def test_language_none_without_letters() -> None:
