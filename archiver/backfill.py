@@ -8,16 +8,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 from archiver.config import Settings
 from archiver.inbox import Claim, is_taken_name
+from archiver.pool import Loss, Results, WorkerPool
 from archiver.store.repository import Arrival, Saved, Store
-from archiver.worker import Failure, Task, exit_with, pool_context, run_task
+from archiver.worker import Failure, Task
 from archiver.writer import Hooks, Writer
 
 
@@ -82,15 +80,22 @@ def backfill(settings: Settings, paths: list[Path], *, source: str | None = None
     )
     writer.start()
 
-    def done(claim: Claim, future: Future[Arrival | Failure]) -> None:
+    def done(claim: Claim, results: Results) -> None:
         with lock:
             in_flight[0] -= 1
-        exc = future.exception()
-        writer.put(claim, future.result() if exc is None else Failure("internal", str(exc)))
+        writer.put(claim, results[0])
 
-    context = pool_context()
-    pool_args: dict[str, Any] = {"initializer": exit_with, "initargs": (os.getpid(),)}
-    with progress, ProcessPoolExecutor(settings.worker_count, mp_context=context, **pool_args) as pool:
+    def lost(claim: Claim, loss: Loss) -> None:
+        with lock:
+            in_flight[0] -= 1
+        why = "the pipeline got stuck on this file" if loss == "stuck" else "a worker process died on this file"
+        writer.put(claim, Failure("internal", why))
+
+    pool: WorkerPool[Claim] = WorkerPool(
+        settings.worker_count, on_result=done, on_lost=lost, pipeline_timeout=settings.pipeline_timeout
+    )
+    pool.start()
+    with progress:
         for claim in claims:
             slots.acquire()
             with lock:
@@ -102,10 +107,10 @@ def backfill(settings: Settings, paths: list[Path], *, source: str | None = None
                 source=source or claim.source,
                 learned=learned.get(source or claim.source or "", frozenset()),
             )
-            future = pool.submit(run_task, task)
-            future.add_done_callback(partial(done, claim))
+            pool.submit([task], claim)
         for _ in range(settings.worker_count * 4):
             slots.acquire()
+        pool.close(timeout=0)
         writer.stop()
         writer.join()
     store.close()

@@ -8,15 +8,11 @@ waits for SIGTERM/SIGINT, then drains: files in flight are finished and committe
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import signal
 import threading
 import time
-import weakref
 from collections import Counter
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -24,19 +20,10 @@ from typing import Any
 from archiver.config import Settings
 from archiver.errors import DatabaseUnavailable, FileRejected
 from archiver.inbox import Claim, Inbox
+from archiver.pool import Loss, Results, WorkerPool
 from archiver.store.repository import Arrival, Saved, Store
 from archiver.watcher import InboxEventHandler, Readiness, make_observer
-from archiver.worker import (
-    Busy,
-    Failure,
-    Task,
-    exit_with,
-    join_board,
-    pool_context,
-    run_tasks,
-    start_forkserver,
-    warm_up,
-)
+from archiver.worker import Failure, Task, start_forkserver
 from archiver.writer import Hooks, Writer
 
 log = logging.getLogger("archiver")
@@ -46,19 +33,6 @@ WORKER_CRASHES_BEFORE_FAILING = 2
 # Files per pool call in a backlog (fewer when fewer are ready): the per-call cost of the pool is paid once
 # per chunk. Small enough that a chunk is a few milliseconds of work and both workers stay busy.
 CHUNK_FILES = 8
-# Seconds past pipeline_timeout before a worker that has not come back from one file is killed.
-STUCK_GRACE = 5.0
-
-
-def worker_init(daemon_pid: int, busy: Busy) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle, not each worker's
-    exit_with(daemon_pid)
-    join_board(busy)
-    warm_up()
-
-
-def worker_ready() -> None:
-    """A no-op task: submitting one per worker makes the pool start (and warm up) all of them."""
 
 
 class Daemon:
@@ -81,10 +55,7 @@ class Daemon:
         self._scans_running = 0
         self._crashes: Counter[str] = Counter()
         self._suspects: set[str] = set()  # files in a chunk whose worker died: dispatched alone from now on
-        self._pool: ProcessPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
-        self._boards: weakref.WeakKeyDictionary[ProcessPoolExecutor, Busy] = weakref.WeakKeyDictionary()
-        self._start_failures = 0  # pools in a row whose workers could not start
+        self._pool: WorkerPool[list[Claim]] | None = None
         self._writer: Writer[Claim] | None = None
         self.stats: Counter[str] = Counter()
 
@@ -99,7 +70,13 @@ class Daemon:
         self.inbox.open()
         self.inbox.recover_claims()
         self.learned = store.learned_blocks()
-        self._pool = self._new_pool()
+        self._pool = WorkerPool(
+            self.settings.worker_count,
+            on_result=self._done,
+            on_lost=self._lost,
+            pipeline_timeout=self.settings.pipeline_timeout,
+        )
+        self._pool.start()
         writer: Writer[Claim] = Writer(
             store,
             Hooks(self._stored, self._failed, self._released),
@@ -119,7 +96,6 @@ class Daemon:
         dispatcher = threading.Thread(target=self._dispatch_loop, name="archiver-dispatcher", daemon=True)
         dispatcher.start()
         threading.Thread(target=self._settle_loop, name="archiver-settle", daemon=True).start()
-        threading.Thread(target=self._stuck_loop, name="archiver-stuck", daemon=True).start()
         scheduler = None if self.once else self._start_scheduler(store)
         self.rescan(self.inbox.root)
         log.info(
@@ -167,21 +143,6 @@ class Daemon:
                 delay = min(delay * 2, self.settings.retry_max_seconds)
         return None
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        """A pool whose every worker is started now: spawned lazily, the first files would wait for warm-up."""
-        context = pool_context()
-        busy = Busy(context, self.settings.worker_count)
-        pool = ProcessPoolExecutor(
-            max_workers=self.settings.worker_count,
-            mp_context=context,
-            initializer=worker_init,
-            initargs=(os.getpid(), busy),
-        )
-        self._boards[pool] = busy
-        for _ in range(self.settings.worker_count):
-            pool.submit(worker_ready)
-        return pool
-
     def _start_scheduler(self, store: Store) -> Any:
         from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -207,13 +168,8 @@ class Daemon:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         dispatcher.join(timeout=2)
-        while self._in_flight and time.monotonic() < deadline - 2:
-            time.sleep(0.05)
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            if self._in_flight:  # stuck on a file: it goes back to the inbox, the process goes away
-                for process in list(getattr(self._pool, "_processes", {}).values()):
-                    process.terminate()
+        if self._pool is not None:  # files still running after the budget go back to the inbox
+            self._pool.close(timeout=max(0.0, deadline - 2 - time.monotonic()))
         writer.stop()
         writer.join(timeout=max(0.5, deadline - time.monotonic()))
         self.inbox.close()
@@ -298,19 +254,6 @@ class Daemon:
         while not self.stop_event.wait(0.1):
             self.readiness.tick()
 
-    def _stuck_loop(self) -> None:
-        """Kill a worker stuck on one file well past pipeline_timeout (in C code, where SIGALRM cannot reach
-        it): its pool breaks, and the files it held are retried one at a time (see _worker_died)."""
-        budget = self.settings.pipeline_timeout + STUCK_GRACE
-        while not self.stop_event.wait(1.0):
-            board = self._boards.get(self._pool) if self._pool is not None else None
-            for pid in board.overdue(budget) if board is not None else []:
-                log.warning("a worker was stuck on one file for more than %g s; killing it (pid %d)", budget, pid)
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-
     def _dispatch_loop(self) -> None:
         while not self.stop_event.is_set():
             try:
@@ -377,93 +320,47 @@ class Daemon:
             )
             for claim in claims
         ]
-        pool = self._pool
-        assert pool is not None
-        try:
-            try:
-                future = pool.submit(run_tasks, tasks)
-            except (BrokenProcessPool, RuntimeError):
-                pool = self._replace_pool(pool)
-                future = pool.submit(run_tasks, tasks)
-        except Exception:
-            log.exception("cannot hand %d file(s) to the workers; they go back to the inbox", len(claims))
-            for claim in claims:
-                self._released(claim)
-            return
+        assert self._pool is not None
         with self._lock:
             self._in_flight += len(claims)
-        future.add_done_callback(lambda f: self._done(claims, f, pool))
+        self._pool.submit(tasks, claims)
 
-    def _replace_pool(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
-        """A new pool for a broken one, once: every future of the broken pool reports the same death.
-
-        When no worker of the broken pool ever started, the fault is the environment's, not a file's:
-        the new pool comes after a growing pause, and no file is blamed (see _worker_died).
-        """
-        with self._pool_lock:
-            if self._pool is broken and not self.stop_event.is_set():
-                broken.shutdown(wait=False, cancel_futures=True)
-                if self._never_started(broken):
-                    self._start_failures += 1
-                    pause = min(60.0, 2.0**self._start_failures)
-                    log.error(
-                        "the pipeline workers cannot start (see the error above); files stay in the inbox, "
-                        "trying again in %g s",
-                        pause,
-                    )
-                    if self.stop_event.wait(pause):
-                        return broken  # shutting down meanwhile: no new pool to leave behind
-                else:
-                    log.warning(
-                        "a worker process died; the files it and the pool held go back to the inbox, to be retried"
-                        " one at a time"
-                    )
-                self._pool = self._new_pool()
-            assert self._pool is not None
-            return self._pool
-
-    def _never_started(self, pool: ProcessPoolExecutor) -> bool:
-        board = self._boards.get(pool)
-        return board is not None and int(board.taken.value) == 0
-
-    def _done(self, claims: list[Claim], future: Future[list[Arrival | Failure]], pool: ProcessPoolExecutor) -> None:
+    def _done(self, claims: list[Claim], results: Results) -> None:
+        """From the pool's thread: each file's outcome goes to the writer."""
         with self._lock:
             self._in_flight -= len(claims)
         assert self._writer is not None
-        if future.cancelled():
-            for claim in claims:
-                self._released(claim)
-            return
-        try:
-            results = future.result()
-        except BrokenProcessPool:
-            self._replace_pool(pool)
-            self._worker_died(claims, blame=not self._never_started(pool))
-            return
-        except Exception as exc:  # noqa: BLE001 - whatever the pool raised, each file must reach an outcome
-            failure = Failure("internal", f"unexpected error: {type(exc).__name__}: {exc}"[:300])
-            results = [failure] * len(claims)
-        self._start_failures = 0
         for claim, result in zip(claims, results, strict=True):
             self._writer.put(claim, result)
 
-    def _worker_died(self, claims: list[Claim], *, blame: bool = True) -> None:
-        """A worker died, and the pool with it: every file it held, running or waiting, comes back here.
+    def _lost(self, claims: list[Claim], loss: Loss) -> None:
+        """From the pool's thread: the worker holding these files died, was stuck, or the daemon is stopping."""
+        with self._lock:
+            self._in_flight -= len(claims)
+        if loss == "shutdown":
+            for claim in claims:
+                self._released(claim)
+        else:
+            self._worker_died(claims, reason=loss)
 
-        Which file killed it is unknown, so none is blamed at first: each goes back to the inbox and is
-        retried alone (a suspect). A suspect that is in a broken pool again counts a crash; at
+    def _worker_died(self, claims: list[Claim], *, reason: Loss) -> None:
+        """A worker died or was killed for being stuck, holding these files.
+
+        Which of them killed it is unknown, so none is blamed at first: each goes back to the inbox and is
+        retried alone (a suspect). A suspect whose worker dies again counts a crash; at
         WORKER_CRASHES_BEFORE_FAILING it goes to failed/ rather than kill workers forever.
         """
+        why = "the pipeline got stuck on this file" if reason == "stuck" else "a worker process died"
         for claim in claims:
-            if self.stop_event.is_set() or not blame:
-                pass  # shutting down (the worker was stopped), or no worker could start: not this file's doing
+            if self.stop_event.is_set():
+                pass  # shutting down: the worker was stopped, not this file's doing
             elif claim.relative not in self._suspects:
                 self._suspects.add(claim.relative)
             else:
                 self._crashes[claim.relative] += 1
                 if self._crashes[claim.relative] >= WORKER_CRASHES_BEFORE_FAILING:
                     assert self._writer is not None
-                    self._writer.put(claim, Failure("internal", "a worker process died while processing this file"))
+                    self._writer.put(claim, Failure("internal", f"{why} while processing this file"))
                     continue
             log.debug("%s goes back to the inbox after a worker died", claim.relative)
             self.inbox.release(claim)

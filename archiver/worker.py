@@ -1,6 +1,6 @@
 """What a pipeline worker process does with one claimed file: read it once, run the pipeline, pack the result.
 
-Runs in a process pool, so everything in and out is picklable and nothing here touches the database.
+Runs in a pipeline worker (archiver.pool), so everything in and out is picklable and nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -51,24 +51,15 @@ class PipelineTimeout(Exception):
 
 
 class Busy:
-    """Since when each worker of a pool has been on its current file (0.0: idle), in shared memory.
+    """Since when each worker slot has been on its current file (0.0: idle), in shared memory.
 
     SIGALRM ends a file that overruns its budget only between Python bytecodes; a worker stuck in one
-    long call into C never sees it. The daemon reads this board and kills such a worker itself.
+    long call into C never sees it. The pool reads this board and kills such a worker itself.
     """
 
     def __init__(self, context: Any, workers: int) -> None:
         self.since = context.Array("d", workers, lock=False)
         self.pids = context.Array("i", workers, lock=False)
-        self.taken = context.Value("i", 0)
-
-    def join(self) -> int:
-        """Called once in each new worker: its slot on the board."""
-        with self.taken.get_lock():
-            slot = int(self.taken.value) % len(self.pids)  # a pool never has more workers than slots
-            self.taken.value += 1
-        self.pids[slot] = os.getpid()
-        return slot
 
     def overdue(self, budget: float) -> list[int]:
         """Pids of the workers on one file for longer than `budget` seconds; their slots are cleared."""
@@ -84,15 +75,25 @@ class Busy:
 _board: tuple[Busy, int] | None = None  # this worker's Busy board and slot, when it has one
 
 
-def join_board(busy: Busy) -> None:
+def join_board(busy: Busy, slot: int) -> None:
+    """Called once in each new worker, with the slot of the worker it replaces (or a fresh one)."""
     global _board
-    _board = (busy, busy.join())
+    _board = (busy, slot)
+    busy.since[slot] = 0.0
+    busy.pids[slot] = os.getpid()
 
 
-def _mark_busy(busy: bool) -> None:
+def _mark_busy() -> None:
+    """From the start of each file until the chunk's results are sent (see mark_idle)."""
     if _board is not None:
         board, slot = _board
-        board.since[slot] = time.monotonic() if busy else 0.0
+        board.since[slot] = time.monotonic()
+
+
+def mark_idle() -> None:
+    if _board is not None:
+        board, slot = _board
+        board.since[slot] = 0.0
 
 
 def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
@@ -102,9 +103,9 @@ def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
 def exit_with(parent_pid: int) -> None:
     """End this worker when the daemon that feeds it is gone (SIGKILL, OOM killer).
 
-    Pool workers hold both ends of their own call-queue pipe and the forkserver's liveness pipe, so
-    nothing else ever tells them: without this, a killed daemon leaves its workers (and the
-    forkserver) running forever.
+    A worker waiting for work sees its pipe close, but one busy on a long file (or a pool worker of
+    `archiver ingest`) would not, and the forkserver holds its liveness pipe: without this, a killed
+    daemon could leave workers (and the forkserver) running.
     """
 
     def watch() -> None:
@@ -155,15 +156,15 @@ def warm_up() -> None:
 
 
 def run_tasks(tasks: list[Task]) -> list[Arrival | Failure]:
-    """A chunk of files in one pool call: a backlog pays the pool's per-call cost (pickling, pipes,
-    futures, wake-ups in both processes) once per chunk instead of once per file."""
+    """A chunk of files in one message each way: a backlog pays the per-call cost (pickling, pipes,
+    wake-ups in both processes) once per chunk instead of once per file."""
     return [run_task(task) for task in tasks]
 
 
 def run_task(task: Task) -> Arrival | Failure:
     """Never raises: every outcome is an Arrival to store or a Failure to move to failed/."""
     claim = task.claim
-    _mark_busy(True)
+    _mark_busy()
     use_alarm = task.timeout > 0 and _in_main_thread()
     if use_alarm:
         previous: Any = signal.signal(signal.SIGALRM, _on_alarm)
@@ -203,7 +204,6 @@ def run_task(task: Task) -> Arrival | Failure:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-        _mark_busy(False)
 
 
 def _sidecar_fields(path: Path | None) -> dict[str, Any] | None:

@@ -113,7 +113,12 @@ class Archive:
         return int(rows[0][0]) if rows else 0
 
     def inbox_files(self) -> list[Path]:
-        return sorted(p for p in self.inbox.rglob("*") if p.is_file() and ".archiver-claims" not in p.parts)
+        """Files waiting in the inbox; the daemon's claims folder (which changes under a walk) is skipped."""
+        found: list[Path] = []
+        for folder, dirs, names in os.walk(self.inbox):
+            dirs[:] = [d for d in dirs if d != ".archiver-claims"]
+            found += [Path(folder) / name for name in names if os.path.isfile(os.path.join(folder, name))]
+        return sorted(found)
 
     def failed_reports(self) -> list[Path]:
         return sorted(self.failed.rglob("*.error.json")) if self.failed.exists() else []
