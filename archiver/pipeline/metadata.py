@@ -5,8 +5,9 @@ line" blindly. The article is located first (the densest run of prose blocks: `_
 the metadata is read around its top, where publishers put it: the title is the best heading-like
 line shortly before the body, the byline and the date sit between the title and the body. Only
 when the head says nothing is the rest of the page searched (an author box at the bottom, a
-"Posted on ..." line). Cue words and month names live in config/rules/ (bylines.toml, months.toml):
-adding a language is adding data. Everything here is pure: regexes over the lines near the head of
+"Posted on ..." line). Cue words, role words ("Staff Writer"), the words of menu labels that look
+like names ("Recent Posts", "Zum Thema") and month names live in config/rules/ (bylines.toml,
+months.toml): adding a language is adding data. Everything here is pure: regexes over the lines near the head of
 the page, with per-line results cached (menus repeat across a site's pages); dateparser is never
 imported, the month-name regexes read every form it was needed for on the dev pages.
 
@@ -58,11 +59,15 @@ TITLE_LOOKBACK_LINES = 300  # candidate titles: this many lines before the body,
 NO_BODY_HEAD_LINES = 40  # without a body, the head is this many lines from the top
 SIGNATURE_LINES = 2  # a signature: this many lines under the article, at most
 PREFIX_BONUS = 5.0  # a byline with a prefix ("By") counts as this many lines nearer the title
+# a byline line above the title counts as this many lines per line: kickers and section labels sit
+# there, bylines mostly below, so a name above loses to a name as far below
+ABOVE_COST = 2.25
 HEAD_AFTER_LINES = 14  # bylines and dates: this many lines after the top of the body, at most
 TAGS_AFTER_LINES = 300  # a "Tags:" line: this many lines after the top of the body, at most
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
 _BULLET = re.compile(r"^\s*(?:[*+•·o-]|\d{1,3}[.)])\s+")
+_MARK = re.compile(r"^\s*[*+•·o-]\s+")  # a bullet mark, not a number: "01. Dez. 2022" opens with a date
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
 _SENTENCE_BREAK = re.compile(r"[.!?…][\"'”’»)]*\s+\S")
 # a sentence ending inside a heading: a full stop (or "!", "?") after a word, not after an
@@ -95,12 +100,18 @@ _HANDLE = re.compile(r"\S*@\w\S*|https?://\S+|www\.\S+|\S+\.(?:com|org|net|info)
 # "By Jane DoeStaff Writer", "vonChris Jung", "Author:Jane Doe", "Jane Doe2022-12-07": glued by the conversion
 _GLUED = re.compile(r"(?<=[^\W\d_])(?=\d|@)|(?<=[:;])(?=[^\W\d_])")
 _HAS_DIGIT = re.compile(r"\d")
+_DOTTED_WORD = re.compile(r"\.[^\W\d_]{2}")  # a dot inside a word ("Doejane.doe"), not after an initial ("J.R.")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _CASE_CHANGE = re.compile(r"(?<=[^\W\d_])(?=[A-ZÀ-Þ])")
 _CAMEL = re.compile(r"(?<=[a-zß-ÿ]{3})(?=[A-ZÀ-Þ])")
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 _NUMBER = re.compile(r"(?<!\w)\d+(?!\w)")
-_TIME = re.compile(r"\b\d{1,2}[:.h]\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?|uhr|h|[A-Z]{2,4}T?)?\b", re.I)
+# a time: "14:08 Uhr", "4.29pm", "10h30", and an hour alone before a meridiem ("06 PM", "6pm")
+_TIME = re.compile(
+    r"\b\d{1,2}[:.h]\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?|uhr|h|[A-Z]{2,4}T?)?\b"
+    r"|\b\d{1,2}\s?[ap]\.?m\.?(?![^\W\d_])",
+    re.I,
+)
 _NAME_TOKEN = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _PARTICLES = frozenset(
     [
@@ -207,7 +218,10 @@ class _Cues:
     credit: re.Pattern[str]
     tag_words: frozenset[str]
     date_words: frozenset[str]
-    not_names: frozenset[str]
+    not_names: frozenset[str]  # cue words and label words: never a word of a name
+    cue_words: frozenset[str]  # the cue words alone
+    labels: frozenset[str]  # words of menu labels and section headings ("Recent Posts")
+    roles: re.Pattern[str]  # the end of a casefolded word that names an author's role ("Redakteurin")
 
 
 def _alternation(words: set[str]) -> str:
@@ -228,13 +242,15 @@ def _cues() -> _Cues:
 
     month = f"(?P<month>{_alternation(set(month_of))})(?![^\\W\\d_])\\.?"
     weekday = _alternation(words("weekdays"))
+    # the conversion glues a date to what follows it: "2. Mai 20202. Mai 2020" (published and
+    # modified), "Nov 20 20194:29 AM" (a time): a day may follow a year, a time may follow a year
     dmy = re.compile(
-        rf"(?<![\w.])(?P<day>\d{{1,2}})(?:\.|er|st|nd|rd|th|º|°)?\s*(?:de\s+|of\s+)?{month},?\s*"
+        rf"(?:(?<![\w.])|(?<=(?:19|20)\d\d))(?P<day>\d{{1,2}})(?:\.|er|st|nd|rd|th|º|°)?\s*(?:de\s+|of\s+)?{month},?\s*"
         rf"(?:de\s+|del\s+)?(?P<year>\d{{4}})",
         re.I,
     )
     mdy = re.compile(
-        rf"(?<![\w]){month}\s*(?P<day>\d{{1,2}})(?!\d)(?:st|nd|rd|th)?,?\s+(?:(?:{weekday}),?\s+)?(?P<year>\d{{4}})(?!\d)",
+        rf"(?<![\w]){month}\s*(?P<day>\d{{1,2}})(?!\d)(?:st|nd|rd|th)?,?\s+(?:(?:{weekday}),?\s+)?(?P<year>\d{{4}})(?!\d(?!\d?:\d\d))",
         re.I,
     )
     numeric = re.compile(
@@ -271,7 +287,11 @@ def _cues() -> _Cues:
         updated=cue("updated"),
         tags=re.compile(rf"^\s*(?:{_alternation(words('tags'))})\s*:\s*(?P<rest>.+)$", re.I),
         credit=re.compile(rf"(?<![^\W\d_])(?:{_alternation(words('credit'))})\s*[:/©]|©|\bgetty\b", re.I),
-        not_names=frozenset(not_names),
+        # the words of menu labels ("Recent Posts", "Zum Thema") too; particles stay allowed inside names
+        not_names=frozenset(not_names | (words("labels") - _PARTICLES)),
+        cue_words=frozenset(not_names),
+        labels=frozenset(words("labels")),
+        roles=re.compile(rf"(?:{_alternation(words('roles'))})(?![^\W\d_])"),  # on casefolded text: faster than re.I
         tag_words=frozenset(words("tags")),
         date_words=frozenset(w for ws in ("published", "updated", "weekdays") for w in words(ws) for w in w.split()),
     )
@@ -505,16 +525,26 @@ def _published(lines: Sequence[_Line], anchor: int, body: int, language: str | N
 # ---------------------------------------------------------------------------------------- names
 
 
-def _name_tokens(tokens: Sequence[str], allow_caps: bool) -> bool:
+def _not_a_name_word(token: str, not_names: frozenset[str]) -> bool:
+    """Whether `token` (or a part of it, "Themen-Blog") is a cue or a label word, never in a name."""
+    word = token.casefold().rstrip(".")
+    if word in not_names:
+        return True
+    return "-" in word and any(part in not_names for part in word.split("-"))
+
+
+def _name_tokens(tokens: Sequence[str], allow_caps: bool, labels: bool = True) -> bool:
+    """Whether `tokens` spell a name; `labels`: whether label words ("News") rule a token out."""
     cues = _cues()
+    not_names = cues.not_names if labels else cues.cue_words
     capitals = 0
     for position, token in enumerate(tokens):
         if token.casefold() in _PARTICLES and 0 < position < len(tokens) - 1:
             continue
         if not token[0].isupper() or _HAS_DIGIT.search(token):
             return False
-        if token.casefold().rstrip(".") in cues.not_names:
-            return False
+        if _not_a_name_word(token, not_names) or _DOTTED_WORD.search(token):
+            return False  # a cue or a label word; "jane.doe" is part of an address
         letters = [ch for ch in token if ch.isalpha()]
         if len(letters) > 1 and token.endswith("."):
             return False  # "Fot.", "Dr.": an abbreviation, not part of a name
@@ -529,15 +559,18 @@ def _name_tokens(tokens: Sequence[str], allow_caps: bool) -> bool:
     return 2 <= capitals <= 4
 
 
-def _name(segment: str, allow_caps: bool = False) -> str | None:
-    """`segment` when it is a person's name: 2-4 capitalised words, particles allowed inside."""
+def _name(segment: str, allow_caps: bool = False, labels: bool = True) -> str | None:
+    """`segment` when it is a person's name: 2-4 capitalised words, particles allowed inside.
+
+    `labels=False` asks for the shape alone: label words ("City News") do not rule it out.
+    """
     segment = segment.strip(" \t.,;:|-–—*+()[]\"'")
     if not 4 <= len(segment) <= 60:
         return None
     tokens = segment.split()
     if not 2 <= len(tokens) <= 6 or any(not _NAME_TOKEN.fullmatch(t) for t in tokens):
         return None
-    return segment if _name_tokens(tokens, allow_caps) else None
+    return segment if _name_tokens(tokens, allow_caps, labels) else None
 
 
 def _name_after(rest: str, allow_caps: bool = True) -> str | None:
@@ -582,7 +615,7 @@ def _byline(text: str, language: str | None) -> str | None:
     """
     if len(text) > 160 or not _may_have_prefix(text):
         return None
-    text = _BULLET.sub("", _HANDLE.sub(" ", _GLUED.sub(" ", text)))
+    text = _MARK.sub("", _HANDLE.sub(" ", _GLUED.sub(" ", text)))
     if _URLISH.search(text):
         return None
     for match in _cues().prefix.finditer(text):
@@ -631,6 +664,26 @@ def _has_word(text: str, word: str) -> bool:
     return False
 
 
+def _prose_word(text: str, word: str) -> bool:
+    """Whether `word` occurs in `text` as a word of prose, not as a part of an address.
+
+    "allen.root@example.com" does not make "Root" a common word: an occurrence glued to "@", "/" or
+    to a dot that a word character follows is a piece of an e-mail address, a URL or a file name.
+    """
+    size = len(word)
+    start = text.find(word)
+    while start >= 0:
+        end = start + size
+        before = text[start - 1 : start] if start else ""
+        after = text[end : end + 2]
+        if not (before and (_word_char(before) or before in "@/.")) and not (
+            after and (_word_char(after[0]) or after[0] in "@/" or (after[0] == "." and after[1:2].isalnum()))
+        ):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
 class _Vocabulary:
     """Words the page writes in lower case: common words, not names."""
 
@@ -641,7 +694,7 @@ class _Vocabulary:
         low = token.lower().strip(".")
         if low == token or low in _PARTICLES or len(low) < 2:
             return False
-        return _has_word(self.text, low)  # case kept: found only if written in lower case
+        return _prose_word(self.text, low)  # case kept: found only if written in lower case
 
     def trim(self, name: str) -> str | None:
         """`name` up to its first common word ("Jane Doe Business" -> "Jane Doe"), if 2 words remain."""
@@ -664,8 +717,8 @@ def _bio_author(blocks: Sequence[str], lines: Sequence[_Line]) -> str | None:
     alone = {line.text for line in lines if len(line.text) <= 40}
     for index in range(len(blocks) - 1, 0, -1):
         bio = blocks[index]
-        if len(bio) < 60:
-            continue
+        if len(bio) < 60 or _BULLET.match(bio):
+            continue  # a list item is a link to another article ("* Jane Doe wins..."), not a bio
         line = blocks[index - 1].strip()
         if "\n" not in line and len(line) <= 60 and (name := _name(line)) and bio.startswith(name.split()[0] + " "):
             return name
@@ -701,6 +754,23 @@ def _signature(lines: Sequence[_Line], blocks: Sequence[str], end_block: int, la
     return None
 
 
+def _role(text: str) -> bool:
+    """Whether a short line names an author's role ("AP Auto Writer", "Mitglied der Redaktion")."""
+    return len(text) <= 80 and _cues().roles.search(text.casefold()) is not None
+
+
+def _name_below(lines: Sequence[_Line], index: int, limit: int, language: str | None, page: _Vocabulary) -> str | None:
+    """The name under line `index` when that line is a byline prefix alone ("By", "Autor*in:").
+
+    Pages set the label and the name as two lines (two cells of the HTML); `limit` bounds the search.
+    """
+    text = lines[index].text
+    if index + 1 >= limit or len(text) > 40 or text.strip(" :").casefold() not in _cues().prefix_words:
+        return None
+    below = lines[index + 1].text
+    return _name(below, allow_caps=True) or _bare_name(below, language, page)
+
+
 def _author(
     lines: Sequence[_Line], blocks: Sequence[str], anchor: int, body: int, title: int | None, language: str | None
 ) -> str | None:
@@ -709,6 +779,12 @@ def _author(
     start = lines[body].block if body < len(lines) else 0
     page = _Vocabulary("\n".join(blocks[max(0, start - 10) : start + 30])[:10_000])
     dated: dict[int, bool] = {}
+
+    def has_date(index: int) -> bool:
+        """Whether line `index` is a short line that holds a date (cached: lines are asked again)."""
+        if index not in dated:
+            dated[index] = len(lines[index].text) <= MARK_CHARS and bool(_dates(lines[index].text, language))
+        return dated[index]
 
     def near_date(index: int) -> bool:
         """Whether a line at most two from line `index` (within the head) holds a date."""
@@ -719,8 +795,12 @@ def _author(
                 return True
         return False
 
+    def near_role(index: int) -> bool:
+        """Whether line `index` or the line under it names a role: "Jane Doe" over "Staff Writer"."""
+        return _role(lines[index].text) or (index + 1 < len(lines) and _role(lines[index + 1].text))
+
     def distance(index: int) -> float:
-        return abs(index - anchor) * (1.0 if index > anchor else 2.0)
+        return abs(index - anchor) * (1.0 if index > anchor else ABOVE_COST)
 
     best: tuple[float, int, str] | None = None  # cost, line, name: the lowest cost, then the first line
     for index in sorted(range(lo, hi), key=distance):  # nearest first: stop when no line left can win
@@ -730,16 +810,20 @@ def _author(
         if index == title:
             continue
         text = lines[index].text
-        name = _byline(text, language)
-        if name is None and index + 1 < hi and len(text) <= 40 and text.strip(" :").casefold() in _cues().prefix_words:
-            below = lines[index + 1].text  # "By" alone, the name below
-            name = _name(below, allow_caps=True) or _bare_name(below, language, page)
+        name = _byline(text, language) or _name_below(lines, index, hi, language, page)
         if name is not None:
             cost -= PREFIX_BONUS  # a prefix says it is a byline
-        elif (best is None or (cost, index) < best[:2]) and (
-            (title is not None and abs(index - title) <= 2) or near_date(index)
-        ):
-            name = _bare_name(text, language, page)
+        else:
+            # a line that opens with a name and holds a date, right under the title ("Jane Doe, 8 May
+            # 2023"): a byline as sure as a prefixed one (a date first is often followed by a section)
+            signed = title is not None and 0 < index - title <= 2 and has_date(index)
+            floor = cost - PREFIX_BONUS if signed else cost
+            if (best is None or (floor, index) < best[:2]) and (
+                (title is not None and abs(index - title) <= 2) or near_date(index) or near_role(index)
+            ):
+                name = _bare_name(text, language, page)
+                if name is not None and signed and text.startswith(name):
+                    cost = floor
         if name is not None:
             name = page.trim(name)
         if name is not None and (best is None or (cost, index) < best[:2]):
@@ -750,7 +834,8 @@ def _author(
         return name
     cues = _cues()
     initials = cues.opening_initials
-    for line in lines[hi : hi + 600]:
+    for index in range(hi, min(len(lines), hi + 600)):
+        line = lines[index]
         if len(line.text) > 80 or (line.text[0].casefold() not in initials and line.text[0] not in _MARKERS):
             continue  # a set test first: most lines open with none of the cues' first letters
         text = _heading(line.text)
@@ -759,9 +844,11 @@ def _author(
         if cues.prefix.match(text):
             name = _byline(text, language)
         elif match := cues.about.match(text):
-            name = _name_after(text[match.end() :])
+            name = _name_after(text[match.end() :].lstrip("-–—:| "))  # "About the author - Jane Doe"
         else:
-            continue
+            name = _name_below(lines, index, len(lines), language, page)
+            if name is None:
+                continue
         if name and (name := page.trim(name)):
             return name
     return None
@@ -897,14 +984,24 @@ def _title_rest(ctx: _TitleContext, index: int, base: _Base) -> float:
         return score  # what follows only lowers it: skip the dearer checks
     if _byline(text, ctx.language):
         return -99.0
-    if _name(text):
-        score -= 1.0  # a byline, or a short heading in a language that capitalises nouns
+    if _name(text, labels=False) or _label(text):
+        score -= 1.0  # a byline, a menu label, or a short heading in a language that capitalises nouns
     if found := _dates(text, ctx.language):
         rest = text[: found[0].start] + text[found[-1].end :]
         if len(rest.split()) < 4:
             return -99.0
         score -= 1.0
     return score
+
+
+def _label(text: str) -> bool:
+    """Whether `text` is a short line of label words only: "Zurück zur Übersicht", "Más leídas".
+
+    Such a line names a part of the site, not this article; a headline of four words or fewer made
+    only of them is rare.
+    """
+    words = _ALPHA.findall(text.casefold())
+    return 0 < len(words) <= 4 and _cues().labels.issuperset(words)
 
 
 def _in_credits(ctx: _TitleContext, text: str) -> bool:

@@ -298,6 +298,105 @@ def test_a_byline_word_is_not_a_name() -> None:
     assert meta(text).author is None
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("12. März 2023 | 09:15 Uhr | von Hans Müller", "Hans Müller"),  # "12." is a day, not a list number
+        ("3. Mai 2021 by Jane Doe / Kategorien: Politik", "Jane Doe"),
+        ("Jane Doe 11 AM | 3 June", "Jane Doe"),  # an hour before a meridiem is a time
+    ],
+)
+def test_bylines_that_open_with_a_date_or_hold_a_time(line: str, expected: str) -> None:
+    assert meta(page("A council approves the budget for next year", line)).author == expected
+
+
+def test_dates_glued_by_the_conversion() -> None:
+    """Published and modified dates glued ("...20202. Mai..."), a year glued to a time ("20194:29")."""
+    text = page("Der Stadtrat beschließt den Haushalt", "2. Mai 20202. Mai 2020 Hans Müller 1 Kommentar", language="de")
+    assert (meta(text, "de").published, meta(text, "de").author) == (date(2020, 5, 2), "Hans Müller")
+    line = "Published Wed, Nov 20 20194:29 AM EST"
+    assert meta(page("A council approves the budget for next year", line)).published == date(2019, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("label", "language"),
+    [
+        ("Recent Posts", "en"),
+        ("Latest Stories", "en"),
+        ("Zum Thema", "de"),
+        ("Aktuelle Meldungen", "de"),
+        ("News-Blog Wirtschaft", "de"),
+        ("Más Noticias", "es"),
+    ],
+)
+def test_menu_labels_shaped_like_names_are_not_authors(label: str, language: str) -> None:
+    head = {
+        "en": "A council approves the budget",
+        "de": "Stadtrat beschließt den Haushalt",
+        "es": "El ayuntamiento aprueba el presupuesto",
+    }[language]
+    assert meta(page(head, "3.3.2021", label, language=language), language).author is None
+
+
+def test_an_organisation_that_signs_is_still_an_author() -> None:
+    assert meta(page("A council approves the budget", "The Associated Press", "March 3, 2021")).author == (
+        "The Associated Press"
+    )
+
+
+def test_a_name_and_date_under_the_title_beat_a_byline_inside_the_body() -> None:
+    """ "Jane Doe 2023-03-08" under the title signs the page; "Von ..." after the lede quotes someone."""
+    text = page(
+        "Der Stadtrat beschließt den Haushalt", "Jana Kurz 2023-03-08", BODY["de"], "Von Hans Müller", language="de"
+    )
+    assert meta(text, "de").author == "Jana Kurz"
+
+
+def test_a_name_below_the_title_beats_a_label_as_far_above() -> None:
+    text = page("Berlin Marathon", "Council approves the budget\nMarch 3, 2021\nJane Doe")
+    assert meta(text).author == "Jane Doe"
+
+
+def test_a_name_over_a_role_line() -> None:
+    text = page(
+        "Der Stadtrat beschließt den Haushalt",
+        "Politik",
+        BODY["de"],
+        "Jana Kurz\nMitglied der Redaktion",
+        language="de",
+    )
+    assert meta(text, "de").author == "Jana Kurz"
+
+
+def test_a_surname_in_an_email_address_is_not_a_common_word() -> None:
+    text = page("A council approves the budget", "By Sam Root") + "\n\nWrite to Sam Root at sam.root@example.com."
+    assert meta(text).author == "Sam Root"
+
+
+def test_an_address_glued_to_a_byline_is_not_part_of_the_name() -> None:
+    assert meta(page("A council approves the budget", "By Jane Doe Smithjane.smith")).author == "Jane Doe"
+
+
+def test_author_boxes_at_the_foot_of_a_long_page() -> None:
+    body = page("Der Stadtrat beschließt den Haushalt", language="de", paragraphs=16)
+    foot = "\n\nTeilen\n* Drucken\n* Senden"  # not right under the article, where a signature stands
+    assert meta(body + foot + "\n\nAutor*in\nJana Kurz (Redakteurin)", "de").author == "Jana Kurz"
+    body = page("A council approves the budget", paragraphs=16)
+    assert meta(body + "\n\nShare\n* Print\n* Email\n\nAbout the Author - Jane Doe").author == "Jane Doe"
+
+
+def test_a_link_list_item_is_not_an_author_bio() -> None:
+    text = page("A council approves the budget", paragraphs=16) + (
+        "\n\nRead more\n* City buses\n* Jane Doe"
+        "\n\n* Jane Doe wins the prize for local reporting for her series on the city's buses"
+    )
+    assert meta(text).author is None
+
+
+def test_a_short_line_of_label_words_is_not_the_title() -> None:
+    assert meta(page("Our latest articles", "Council votes")).title == "Council votes"
+
+
 def test_verdicts_shorter_or_longer_than_blocks() -> None:
     blocks = ["A council approves the budget for next year", "By Jane Doe", BODY["en"], BODY["en"]]
     assert extract_metadata(blocks, [Verdict(True)], "en").author == "Jane Doe"
