@@ -83,8 +83,8 @@ class WorkerPool(Generic[T]):
         pipeline_timeout: float = 0.0,
     ) -> None:
         self.size = size
-        self.on_result = on_result
-        self.on_lost = on_lost
+        self._on_result = on_result
+        self._on_lost = on_lost
         self.stuck_budget = pipeline_timeout + STUCK_GRACE if pipeline_timeout > 0 else 0.0
         self._context = pool_context()
         self._board = Busy(self._context, size)
@@ -181,7 +181,7 @@ class WorkerPool(Generic[T]):
             return
         job, worker.job = worker.job, None
         if job is not None:
-            self.on_result(job.owner, message)
+            self._deliver(self._on_result, job.owner, message)
 
     def _drain(self, worker: _Worker[T]) -> None:
         """A result sent just before the worker exited still counts."""
@@ -190,7 +190,7 @@ class WorkerPool(Generic[T]):
                 message = worker.conn.recv()
                 if message != READY:
                     job, worker.job = worker.job, None
-                    self.on_result(job.owner, message)
+                    self._deliver(self._on_result, job.owner, message)
         except Exception:  # noqa: BLE001 - cut off mid-message: the job is lost with the worker
             pass
 
@@ -222,14 +222,22 @@ class WorkerPool(Generic[T]):
                     worker.process.exitcode,
                     len(worker.job.tasks),
                 )
-            self.on_lost(worker.job.owner, "stuck" if stuck else "shutdown" if self._closing else "died")
+            self._deliver(
+                self._on_lost, worker.job.owner, "stuck" if stuck else "shutdown" if self._closing else "died"
+            )
 
     def _spawn_due(self) -> None:
         now = time.monotonic()
         for slot, when in list(self._respawn_at.items()):
             if when <= now and not self._closing:
                 del self._respawn_at[slot]
-                self._spawn(slot)
+                try:
+                    self._spawn(slot)
+                except Exception as exc:  # noqa: BLE001 - no process, no descriptor left: try again later
+                    self._start_failures += 1
+                    pause = min(MAX_START_PAUSE, 2.0**self._start_failures)
+                    self._respawn_at[slot] = now + pause
+                    log.error("cannot start a pipeline worker (%s); trying again in %g s", exc, pause)
 
     def _spawn(self, slot: int) -> None:
         mine, theirs = self._context.Pipe(duplex=True)
@@ -246,7 +254,7 @@ class WorkerPool(Generic[T]):
             with self._lock:
                 jobs, self._pending = list(self._pending), collections.deque()
             for job in jobs:
-                self.on_lost(job.owner, "shutdown")
+                self._deliver(self._on_lost, job.owner, "shutdown")
             return
         for worker in list(self._workers.values()):
             if not worker.started or worker.job is not None:
@@ -277,12 +285,20 @@ class WorkerPool(Generic[T]):
             job, worker.job = worker.job, None
             worker.conn.close()
             if job is not None:
-                self.on_lost(job.owner, "shutdown")
+                self._deliver(self._on_lost, job.owner, "shutdown")
         self._workers.clear()
         with self._lock:
             jobs, self._pending = list(self._pending), collections.deque()
         for job in jobs:
-            self.on_lost(job.owner, "shutdown")
+            self._deliver(self._on_lost, job.owner, "shutdown")
+
+    @staticmethod
+    def _deliver(callback: Callable[[T, Any], None], owner: T, outcome: Any) -> None:
+        """A failing callback is the caller's bug: logged, and the pool goes on with the other jobs."""
+        try:
+            callback(owner, outcome)
+        except Exception:
+            log.exception("the caller's handler of a pipeline result failed")
 
     def _wake(self) -> None:
         try:
