@@ -52,7 +52,11 @@ AFTER_LEDE = 1.5  # against a title under the first paragraph of prose (`_lede`)
 LEDE_BLOCKS = 12  # a lede: this many paragraphs before the body, at most
 SITE_NAME = 2.0  # against a title that a copyright line names: the site's name
 FOLLOW_BONUS = 1.5  # for a title with a byline or a date under it
+QUOTED_BONUS = 3.0  # for a title that another line quotes whole: '3 thoughts on "Title"'
 MARK_CHARS = 250  # a date or a byline under a title sits on a short line
+PROSE_DATE_CHARS = 100  # a date in a longer line is one of a sentence or a caption
+CAPTION_DATE_COST = 2.0  # against a date in a picture's caption
+TITLE_DATE_COST = 8.0  # against a date in the title: the day of what the article reports
 FOLLOW_LINES, FOLLOW_BLOCKS = 6, 4  # "under it": within this many lines and paragraphs
 MIN_DENOM = 3  # a title of fewer content words than this proves less
 TITLE_LOOKBACK_LINES = 300  # candidate titles: this many lines before the body, at most (mega-menus are long)
@@ -91,6 +95,10 @@ _BLOCK = itemgetter(1)  # the paragraph of a _Line
 _JUNK_REASONS = frozenset({"share", "subscribe", "newsletter", "cookie", "legal", "caption", "author_bio"})
 # and a heading over links to other articles ("Related", "Read more") is not this one's title
 _NOT_TITLE_REASONS = _JUNK_REASONS | {"related"}
+# a short lead-in, then a heading quoted whole to the end of the line: "6 thoughts on “Title”",
+# "Eine Antwort zu „Title“", 'Reviews for "Title"': the heading of the comments or the reviews of the article
+_QUOTING = re.compile(r"(?P<lead>[^\"“„«]{2,50}?)\s[\"“„«]\s?(?P<quoted>[^\"“”„«»]{10,250}?)\s?[\"”“»]")
+_CLOSING_QUOTES = frozenset('"”“»')
 _CRUMB_MARK = re.compile(r"[/>»›]")
 _CRUMB = re.compile(r"\s[/>»›]\s|\s[>»›]|[>»›]\s")
 _MENU_ITEM = re.compile(r"^\s*(?:[*+•·o-]|\d{1,3}[.)])\s+\S+(?:\s+\S+){0,2}\s*$|^\s*[*+•·o-]?\s*$")
@@ -254,7 +262,8 @@ def _cues() -> _Cues:
         re.I,
     )
     numeric = re.compile(
-        r"(?<![\d.:/])(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?(?P<year>\d{4}|\d{2})(?![\d]|\.\d)"
+        # not in a run of numbers ("8. 9. 10. 11." pages, "1.2.3.4" versions)
+        r"(?<![\d.:/])(?<!\d\.\s)(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?(?P<year>\d{4}|\d{2})(?!\d|\.\s?\d)"
     )
     ymd = re.compile(
         r"(?<![\d.])(?P<year>\d{4})(?P<sep>[-/.])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})(?!\d)|"
@@ -480,25 +489,41 @@ def _add(found: list[tuple[int, int, date]], value: date | None, match: re.Match
             found.append((start, end, value))
 
 
-def _date_cost(text: str, found: _Date, position: int) -> float:
-    """What speaks against a date being the publication date, besides its distance to the title."""
+def _date_cost(text: str, found: _Date, position: int, previous: int = 0) -> float:
+    """What speaks against a date being the publication date, besides its distance to the title.
+
+    The cue of a date is in the 40 characters before it, after the date before it (`previous`, its
+    end): in "Updated 4 Jun 2020, created 17 Jun 2019" the second date is the created one.
+    """
     cues = _cues()
-    before = text[max(0, found.start - 40) : found.start]
+    before = text[max(previous, found.start - 40) : found.start]
     cost = position * 0.5
+    prose = len(text) > PROSE_DATE_CHARS
     if cues.updated.search(before):
         cost += 6.0
-    elif cues.published.search(before) or cues.prefix.search(before):
-        cost -= 5.0
-    if len(text) > 100:
+    elif not prose and (cues.published.search(before) or cues.prefix.search(before)):
+        cost -= 5.0  # in prose, "am", "on", "le" before a date are words of the sentence, not cues
+    if prose:
         cost += 2.0  # a date inside a sentence or a caption
     return cost
 
 
-def _published(lines: Sequence[_Line], anchor: int, body: int, language: str | None) -> date | None:
-    """The publication date: the nearest to the title, cued ones ("Published") first.
+def _in_link(text: str, found: _Date) -> bool:
+    """Whether the date `found` is a part of a link ("https://example.com/2020/01/15/story")."""
+    start = max(text.rfind(" ", 0, found.start), text.rfind("(", 0, found.start)) + 1
+    end = text.find(" ", found.end)
+    token = text[start : end if end >= 0 else len(text)]
+    return "/" in token and _URLISH.search(token) is not None
+
+
+def _published(
+    lines: Sequence[_Line], anchor: int, body: int, language: str | None, title: int | None = None
+) -> date | None:
+    """The publication date: the nearest to the title (line `title`, or `anchor`), cued ones ("Published") first.
 
     The head (a few lines above the title to a few lines into the body) is searched first; then
-    the nearest date above it, then below it, which is where blogs put "Posted on ...".
+    the nearest cued date above it or below it (where blogs put "Posted on ..."), then the nearest
+    date above it, then below it. Dates in links, in captions and in the title itself count less.
     """
     lo, hi = max(0, anchor - 12), min(len(lines), body + HEAD_AFTER_LINES)
     best: tuple[float, date] | None = None
@@ -506,20 +531,47 @@ def _published(lines: Sequence[_Line], anchor: int, body: int, language: str | N
         text = lines[index].text
         if len(text) > 300:
             continue
+        previous = 0  # where the text about this date starts: after the date before it
         for position, found in enumerate(_dates(text, language)):
-            cost = abs(index - anchor) * (1.0 if index >= anchor else 2.0) + _date_cost(text, found, position)
+            start, previous = previous, found.end
+            if "/" in text and _in_link(text, found):
+                continue  # "example.com/2020/01/15/...": the date of the article linked to
+            cost = abs(index - anchor) * (1.0 if index >= anchor else 2.0) + _date_cost(text, found, position, start)
+            if lines[index].reason == "caption":
+                cost += CAPTION_DATE_COST  # when the picture was taken
+            elif index == title:
+                cost += TITLE_DATE_COST  # "Minutes of the meeting of 10 October 2019": what the article is about
             if best is None or cost < best[0]:
                 best = (cost, found.value)
     if best is not None:
         return best[1]
-    for index in range(lo - 1, max(-1, lo - 200), -1):
+    # away from the head: a cued date ("Posted on", "Date") above or below, else the nearest above, else below
+    above = _far_date(lines, range(lo - 1, max(-1, lo - 200), -1), language)
+    if above is not None and above[1]:
+        return above[0]
+    below = _far_date(lines, range(hi, min(len(lines), hi + 400)), language)
+    if below is not None and (below[1] or above is None):
+        return below[0]
+    return above[0] if above is not None else None
+
+
+def _far_date(lines: Sequence[_Line], indexes: range, language: str | None) -> tuple[date, bool] | None:
+    """The first cued date on the lines `indexes` (and True), or else the first date (and False)."""
+    first: date | None = None
+    for index in indexes:
         text = lines[index].text
-        if len(text) <= 200 and (above := _dates(text, language)):
-            return above[0].value
-    for line in lines[hi : hi + 400]:
-        if len(line.text) <= 200 and (below := _dates(line.text, language)):
-            return below[0].value
-    return None
+        if len(text) > 200:
+            continue
+        previous = 0
+        for found in _dates(text, language):
+            start, previous = previous, found.end
+            if "/" in text and _in_link(text, found):
+                continue
+            if _date_cost(text, found, 0, start) < 0:
+                return found.value, True  # a short line with a cue before the date, not an "updated" one
+            if first is None:
+                first = found.value
+    return (first, False) if first is not None else None
 
 
 # ---------------------------------------------------------------------------------------- names
@@ -877,6 +929,7 @@ class _TitleContext(NamedTuple):
     head: list[str]  # the text before the body, joined on first use
     credits: list[str]  # the copyright lines of the page, joined on first use
     marks: dict[int, bool]  # lines known to hold (or not) a date or a byline prefix (`_is_mark`)
+    quoted: dict[str, bool]  # headings that another line quotes whole (True), and those lines (False)
 
 
 class _Base(NamedTuple):
@@ -930,6 +983,11 @@ def _title_base(ctx: _TitleContext, index: int) -> _Base:
     copies = ctx.repeats[text]
     if copies > 3:
         score -= 1.0
+    quoted = ctx.quoted.get(text) if ctx.quoted else None
+    if quoted is not None:
+        if not quoted:
+            return _NOT_A_TITLE  # "6 thoughts on “Title”": the title is the quoted heading
+        score += QUOTED_BONUS
     return _Base(score, text, words, full_stop, copies)
 
 
@@ -1036,8 +1094,14 @@ def _follow_bonus(ctx: _TitleContext, index: int) -> float:
     """FOLLOW_BONUS when a byline or a date comes shortly after line `index`: where publishers put them."""
     lines, marks = ctx.lines, ctx.marks
     block = lines[index].block
-    for position in range(index + 1, min(len(lines), index + 1 + FOLLOW_LINES)):
+    left = FOLLOW_LINES
+    for position in range(index + 1, len(lines)):
         if lines[position].block - block > FOLLOW_BLOCKS:
+            break
+        if lines[position].reason == "share":
+            continue  # a row of share buttons between the title and the byline does not count
+        left -= 1
+        if left < 0:
             break
         mark = marks.get(position)
         if mark is None:
@@ -1070,6 +1134,27 @@ def _repeats(lines: Sequence[_Line]) -> Counter[str]:
     return counts
 
 
+def _quoted(lines: Sequence[_Line], headings: Counter[str]) -> dict[str, bool]:
+    """Headings of the page that another line quotes whole after a short lead-in (True), and those lines (False).
+
+    "2 Gedanken zu „Title“", "One thought on “Title”", 'Kundenbewertungen für "Title"': a page names
+    its article so over the comments or the reviews. `headings` counts the lines of the page (`_repeats`).
+    """
+    found: dict[str, bool] = {}
+    for line in lines:
+        text = line.text
+        if text[-1] not in _CLOSING_QUOTES or len(text) > MAX_TITLE_CHARS + 60:
+            continue
+        match = _QUOTING.fullmatch(_heading(text))
+        if match is None or len(match["quoted"].split()) < 3 or len(match["lead"].split()) > 5 or _label(match["lead"]):
+            continue  # "Mehr zu „Thema“", "More from “Section”": a link to a part of the site
+        quoted = match["quoted"].strip()
+        if headings[quoted]:
+            found[quoted] = True
+            found.setdefault(_heading(text), False)
+    return found
+
+
 def _lede(paras: Sequence[str], keeps: Sequence[bool], body_block: int) -> int:
     """The first kept paragraph of prose shortly before the body (a lede, a teaser), or -1.
 
@@ -1095,16 +1180,18 @@ def _title(lines: Sequence[_Line], body_line: int, body: str, language: str | No
     ]
     if not candidates:
         return None
+    repeats = _repeats(lines)
     ctx = _TitleContext(
         lines,
         body_line,
         lines[body_line].block if body_line < len(lines) else -1,
-        _repeats(lines),
+        repeats,
         body[:3000].casefold(),
         language,
         [],
         [],
         {},
+        _quoted(lines, repeats),
     )
     bases = {i: _title_base(ctx, i) for i in candidates}
     ceiling = 1.5 + BODY_WEIGHT + FOLLOW_BONUS + 1e-9  # the most `_title_rest` adds to a base
@@ -1210,7 +1297,7 @@ def extract_metadata(
     return Metadata(
         title=_heading(lines[title].text) if title is not None else None,
         author=author,
-        published=_published(lines, anchor, body_line, language),
+        published=_published(lines, anchor, body_line, language, title),
         language=language,
         tags=_tags(lines, anchor, body_line, title, body_text, language),
     )

@@ -118,6 +118,58 @@ def test_no_date_and_impossible_dates() -> None:
     assert meta(page("A council approves the budget", "Version 1.2.3 and 31.02.2023")).published is None
 
 
+def test_the_cue_of_a_date_is_the_one_after_the_date_before_it() -> None:
+    """ "created" governs the second date; "updated", 40 characters back, belongs to the first."""
+    text = page("A council approves the budget", "Last updated 04 Jun 2020, originally created 17 Jun 2019")
+    assert meta(text).published == date(2019, 6, 17)
+
+
+def test_a_preposition_before_a_date_in_a_sentence_is_no_cue() -> None:
+    """ "on April 9" in a sentence of the body is what the article tells, not a "Published on" line."""
+    sentence = (
+        "The council met on April 9, 2021 for eleven hours, and at the end of the night the new budget for "
+        "the city was approved by a large majority."
+    )
+    assert len(sentence) > 100
+    text = page("A council approves the budget", "March 3, 2021", sentence)
+    assert meta(text).published == date(2021, 3, 3)
+
+
+def test_a_date_in_a_link_is_not_the_published_date() -> None:
+    text = page(
+        "A council approves the budget",
+        "Pictures at https://example.com/2020/01/15/a-story-about-buses",
+        "Tips from a reader",
+        "January 22, 2020",
+    )
+    assert meta(text).published == date(2020, 1, 22)
+
+
+def test_a_date_in_a_caption_counts_less() -> None:
+    blocks = ["A council approves the budget", "The city hall, November 15, 2019. Photo: Jane Doe", "March 3, 2021"]
+    blocks += [BODY["en"]] * 3
+    verdicts = [Verdict(True), Verdict(False, "caption")] + [Verdict(True)] * 4
+    assert extract_metadata(blocks, verdicts, "en").published == date(2021, 3, 3)
+
+
+def test_a_date_in_the_title_is_the_day_of_what_it_reports() -> None:
+    text = page("Minutes of the council meeting of 10 October 2019", "Webteam, 26/12/2019")
+    result = meta(text)
+    assert result.title == "Minutes of the council meeting of 10 October 2019"
+    assert result.published == date(2019, 12, 26)
+
+
+def test_a_run_of_page_numbers_is_not_a_date() -> None:
+    assert meta(page("A council approves the budget", "Pages 8. 9. 10. 11. 12. 13. 14.")).published is None
+
+
+def test_far_from_the_head_a_cued_date_below_beats_a_bare_date_above() -> None:
+    menu = "\n\n".join(f"Section {n}" for n in range(14))
+    text = page("Weather, July 25, 2019", menu, "A council approves the budget", paragraphs=20)
+    assert meta(text + "\n\nPosted on January 19, 2020").published == date(2020, 1, 19)
+    assert meta(text).published == date(2019, 7, 25)  # a bare date above still beats nothing
+
+
 # ---------------------------------------------------------------------------------------- bylines
 
 
@@ -395,6 +447,36 @@ def test_a_link_list_item_is_not_an_author_bio() -> None:
 
 def test_a_short_line_of_label_words_is_not_the_title() -> None:
     assert meta(page("Our latest articles", "Council votes")).title == "Council votes"
+
+
+def test_the_heading_that_the_comments_quote_is_the_title() -> None:
+    """ "6 thoughts on “Title”" over the comments names the article, whatever heading sits nearer the body."""
+    title = "How to adopt a success mindset online"
+    text = page(title, "Why the council approved the new budget", paragraphs=14)
+    assert meta(text).title == "Why the council approved the new budget"  # the body's words, without the quote
+    assert meta(text + f"\n\n6 thoughts on “{title}”\n\nJane said").title == title
+
+
+def test_a_quoted_link_to_a_part_of_the_site_is_no_title() -> None:
+    """ "Mehr zu „Thema“" (label words before the quote) links to a section: the quoted words are not the title."""
+    text = page("Fotos aus dem Urlaub in Rom", "Der Stadtrat beschließt den Haushalt", language="de", paragraphs=14)
+    text += "\n\nMehr zu „Fotos aus dem Urlaub in Rom“"
+    assert meta(text, "de").title == "Der Stadtrat beschließt den Haushalt"
+    assert meta(text.replace("Mehr zu", "2 Gedanken zu"), "de").title == "Fotos aus dem Urlaub in Rom"
+
+
+def test_share_buttons_between_the_title_and_the_byline() -> None:
+    """A row of share buttons does not take the byline under the title out of its reach."""
+    title = "Home sales miss and the shares plunge"
+    blocks = [title, "The retailer earned less in the third quarter than a year ago."]
+    blocks += [
+        "Facebook\nTwitter\nPrint\nEmail\nPinterest\nReddit",
+        "By Jane Doe",
+        "Why the council voted for a new stadium",
+    ]
+    blocks += [BODY["en"]] * 3
+    verdicts = [Verdict(True)] * 2 + [Verdict(False, "share")] + [Verdict(True)] * 5
+    assert extract_metadata(blocks, verdicts, "en").title == title
 
 
 def test_verdicts_shorter_or_longer_than_blocks() -> None:
