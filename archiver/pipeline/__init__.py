@@ -10,7 +10,7 @@ from typing import Any
 from archiver.pipeline.boilerplate import classify, join_blocks, split_blocks
 from archiver.pipeline.decode import decode
 from archiver.pipeline.document import Decoded, Document, Metadata, RemovedBlock
-from archiver.pipeline.identity import block_hash, content_hash, sketch
+from archiver.pipeline.identity import content_hash, head_words, sketch, sketch_of_words, words_hash
 from archiver.pipeline.metadata import detect_language, extract_metadata
 from archiver.pipeline.normalize import normalize_text
 
@@ -20,6 +20,13 @@ _WORD = re.compile(r"\w+")
 # Lines longer than this are prose, not a source's stock lines: never counted, so never learned.
 LEARNABLE_CHARS = 300
 _OVERRIDABLE = frozenset({"title", "author", "published", "language", "tags", "source"})
+# The characters whose casefold has characters of the other kind (word or not): "İ" folds to "i" and a
+# combining dot, U+0345 to "ι". Without them a line has as many words as its casefold. Checked
+# against the running Python's Unicode tables by tests/unit/test_identity.py.
+_FOLD_CHANGES_WORDS = re.compile(
+    "[\u0130\u01f0\u0345\u0390\u03b0\u1e96-\u1e99\u1f50\u1f52\u1f54\u1f56\u1fb6-\u1fb7\u1fc6-\u1fc7"
+    "\u1fd2-\u1fd3\u1fd6-\u1fd7\u1fe2-\u1fe4\u1fe6-\u1fe7\u1ff6-\u1ff7]"
+)
 
 
 def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_blocks: bool = True) -> Document:
@@ -29,13 +36,17 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_block
     """
     text = normalize_text(decoded.text)
     blocks, paragraphs = split_blocks(text)
+    # Each line is split into words once, for the boilerplate cues, its hash, the word count and the sketch.
+    words = [_WORD.findall(block.casefold()) for block in blocks]
     language = detect_language(text)
-    verdicts = classify(blocks, language, learned)
+    hashes = _hashes(blocks, words, learned, hash_blocks)
+    verdicts = classify(blocks, language, learned, words=words, hashes=hashes)
     kept = [
         (block, paragraph)
         for block, paragraph, verdict in zip(blocks, paragraphs, verdicts, strict=True)
         if verdict.keep
     ]
+    kept_words = [block_words for block_words, verdict in zip(words, verdicts, strict=True) if verdict.keep]
     removed = tuple(
         RemovedBlock(position, verdict.reason or "boilerplate", block)
         for position, (block, verdict) in enumerate(zip(blocks, verdicts, strict=True))
@@ -56,15 +67,35 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_block
         body=body,
         content_hash=content_hash(body),
         metadata=extract_metadata(blocks, verdicts, language, paragraphs),
-        word_count=len(_WORD.findall(body)),
+        word_count=_word_count(body, kept_words),
         encoding=decoded.encoding,
         confidence=decoded.confidence,
         mojibake_repaired=decoded.mojibake_repaired,
         removed=removed,
-        block_hashes=tuple(block_hash(b) for b in blocks if len(b) <= LEARNABLE_CHARS) if hash_blocks else (),
-        sketch=sketch(body),
+        block_hashes=_learnable(blocks, hashes) if hash_blocks else (),
+        sketch=sketch_of_words(head_words([b for b, _ in kept], [p for _, p in kept], kept_words)),
         unlearned_hash=unlearned_hash,
     )
+
+
+def _hashes(blocks: list[str], words: list[list[str]], learned: frozenset[str], hash_blocks: bool) -> list[str | None]:
+    """Each block's hash where something reads it: every block against `learned`, learnable ones to be counted."""
+    return [
+        words_hash(block_words) if learned or (hash_blocks and len(block) <= LEARNABLE_CHARS) else None
+        for block, block_words in zip(blocks, words, strict=True)
+    ]
+
+
+def _learnable(blocks: list[str], hashes: list[str | None]) -> tuple[str, ...]:
+    """The hashes of the blocks short enough to be learned as a source's boilerplate."""
+    return tuple(h for b, h in zip(blocks, hashes, strict=True) if h is not None and len(b) <= LEARNABLE_CHARS)
+
+
+def _word_count(body: str, kept_words: list[list[str]]) -> int:
+    """`len(_WORD.findall(body))`, from the kept blocks' casefolded words when casefolding changes no count."""
+    if _FOLD_CHANGES_WORDS.search(body) is None:
+        return sum(map(len, kept_words))
+    return len(_WORD.findall(body))
 
 
 def keep_something(document: Document, decoded: Decoded) -> Document:

@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain, pairwise
+from itertools import chain, filterfalse, pairwise
 
 from archiver.pipeline.identity import block_hash
 from archiver.pipeline.rules import load_rules
@@ -126,26 +126,57 @@ class _Matcher:
                 self.literals.append((stem, kind))
         for candidates in self.first.values():
             candidates.sort(key=lambda item: -len(item[0]))
+        # the same candidates with their words as lists: compared to a slice of the tokens as is
+        self.first_lists = {
+            word: [(list(words), len(words), kind) for words, kind in candidates]
+            for word, candidates in self.first.items()
+        }
         self.first_words = frozenset(self.first)
         self.literal_first = frozenset(self.literal_words)
-        # prefixes at the start of a word, longest first, in one pattern
+        # prefixes, longest first, in one pattern; matches count at the start of a word only. The
+        # pattern has no leading \b, so the regex engine can skip ahead to the prefixes' first
+        # letters (with \b it tries every position); _prefix checks the start of the word itself.
         longest_first = sorted(prefixes, key=len, reverse=True)
         self.prefix_pattern = (
-            re.compile(r"\b(?:" + "|".join(map(re.escape, longest_first)) + ")") if longest_first else None
+            re.compile("(?:" + "|".join(map(re.escape, longest_first)) + ")") if longest_first else None
         )
         self.prefix_kind = prefixes
 
-    def find(self, folded: str, tokens: Sequence[str]) -> str | None:
-        if not self.first_words.isdisjoint(tokens):
-            first = self.first
-            for i, token in enumerate(tokens):
-                candidates = first.get(token)
-                if candidates:
-                    for words, kind in candidates:
-                        if tuple(tokens[i : i + len(words)]) == words:
-                            return kind
-        if self.prefix_pattern is not None and (match := self.prefix_pattern.search(folded)) is not None:
-            return self.prefix_kind[match.group()]
+    def find(self, folded: str, tokens: list[str]) -> str | None:
+        """The kind of the first cue in the block: phrases, then prefixes, then literals."""
+        kind = self._phrase(tokens)
+        if kind is None and self.prefix_pattern is not None:
+            kind = self._prefix(folded)
+        if kind is None:
+            kind = self._literal(folded, tokens)
+        return kind
+
+    def _phrase(self, tokens: list[str]) -> str | None:
+        """The phrase that starts first in the tokens (the longest one there), or None.
+
+        Common words ("in", "de", "is") start phrases, so most blocks have a candidate: rather than
+        walk every token, only the occurrences of the first words present are tried (list.index, in C).
+        """
+        present = self.first_words.intersection(tokens)
+        if not present:
+            return None
+        best, found = len(tokens), None
+        for word in present:
+            candidates = self.first_lists[word]
+            i = tokens.index(word)
+            while i < best:
+                kind = _phrase_at(tokens, i, candidates)
+                if kind is not None:
+                    best, found = i, kind
+                    break
+                try:
+                    i = tokens.index(word, i + 1, best)
+                except ValueError:
+                    break
+        return found
+
+    def _literal(self, folded: str, tokens: list[str]) -> str | None:
+        """The kind of the first literal phrase ("photo:", "©") in the block, or None."""
         if not self.literal_first.isdisjoint(tokens):
             literal_words = self.literal_words
             for token in tokens:
@@ -158,6 +189,30 @@ class _Matcher:
             if literal in folded:
                 return kind
         return None
+
+    def _prefix(self, folded: str) -> str | None:
+        """The kind of the first prefix that starts a word (the longest one there), or None."""
+        assert self.prefix_pattern is not None
+        match = self.prefix_pattern.search(folded)
+        while match is not None:
+            start = match.start()
+            if start == 0 or not _is_word_char(folded[start - 1]):
+                return self.prefix_kind[match.group()]
+            match = self.prefix_pattern.search(folded, start + 1)
+        return None
+
+
+def _phrase_at(tokens: list[str], i: int, candidates: list[tuple[list[str], int, str]]) -> str | None:
+    """The kind of the longest candidate phrase (longest first) that the tokens hold from position i."""
+    for words, size, kind in candidates:
+        if size == 1 or tokens[i : i + size] == words:
+            return kind
+    return None
+
+
+def _is_word_char(char: str) -> bool:
+    """What `\\w` matches in a str pattern (re's Unicode word class: alphanumeric or underscore)."""
+    return char.isalnum() or char == "_"
 
 
 @dataclass(frozen=True)
@@ -301,13 +356,16 @@ def _page_language(features: Sequence[_Block], language: str | None) -> str | No
     return best if hits[best] >= 0.15 * len(words) else fallback
 
 
-def _features(block: str, cues: _Cues) -> _Block:
-    """Everything but the stopword density, which needs the page's language (_add_density)."""
+def _features(block: str, cues: _Cues, block_words: list[str] | None = None) -> _Block:
+    """Everything but the stopword density, which needs the page's language (_add_density).
+
+    `block_words`: the block's `\\w+` words of `block.casefold()` when the caller has them (see _words).
+    """
     bullet_match = _BULLET.match(block)
     text = block[bullet_match.end() :] if bullet_match else block
     folded = _fold(text)
-    all_tokens = _WORD.findall(folded)
-    tokens = [t for t in all_tokens if not t.isdigit()]
+    all_tokens = _words(block, folded, block_words, bullet_match is not None)
+    tokens = list(filterfalse(str.isdigit, all_tokens))
     words = len(tokens)
     cue = None
     end = None
@@ -346,6 +404,18 @@ def _features(block: str, cues: _Cues) -> _Block:
     )
 
 
+def _words(block: str, folded: str, words: list[str] | None, bullet: bool) -> list[str]:
+    """The words of `folded` (the block without its bullet, _fold-ed), reusing `words` where they are the same.
+
+    _fold is casefold, plus two apostrophes made "'": "’" is no word character either, so it splits
+    words alike; "ʼ" (U+02BC, also what "ŉ" folds to) is one, so with it the block is split again. Of the
+    bullets only "o" is a word.
+    """
+    if words is None or "ʼ" in block or "ŉ" in block:
+        return _WORD.findall(folded)
+    return words[1:] if bullet and block[0] == "o" else words
+
+
 def _capital(text: str) -> bool:
     """Starts with a capital letter, after any quotes or arrows ("» Headline", "“Quoted”")."""
     first = text[:1]
@@ -377,7 +447,7 @@ def _label_cue(folded: str, cues: _Cues) -> str | None:
 def _add_density(b: _Block, block: str, stopwords: frozenset[str] | None) -> None:
     """Stopword density (jusText); without a stoplist (Chinese, Japanese...), length speaks alone."""
     if stopwords is not None:
-        b.stop = len([t for t in b.tokens if t in stopwords]) / len(b.tokens) if b.tokens else 0.0
+        b.stop = sum(map(stopwords.__contains__, b.tokens)) / len(b.tokens) if b.tokens else 0.0
         return
     cjk = len(_CJK.findall(block)) if b.tokens else 0
     if cjk:  # no spaces between words: a character is about half a word and three letters
@@ -395,7 +465,7 @@ def _line_of_cues(bare: str, cues: _Cues) -> str | None:
     known = [k for k in kinds if k is not None]
     if len(known) * 3 < len(parts) * 2:
         return None
-    return max(set(known), key=known.count)
+    return max(dict.fromkeys(known), key=known.count)  # a tie goes to the kind seen first, whatever the hash seed
 
 
 def _first_class(b: _Block) -> int:
@@ -680,13 +750,27 @@ def _bios(blocks: Sequence[str], features: Sequence[_Block], start: int, end: in
 
 
 def classify(
-    blocks: Sequence[str], language: str | None = None, learned: frozenset[str] = frozenset()
+    blocks: Sequence[str],
+    language: str | None = None,
+    learned: frozenset[str] = frozenset(),
+    *,
+    words: Sequence[list[str]] | None = None,
+    hashes: Sequence[str | None] | None = None,
 ) -> list[Verdict]:
-    """One verdict per block. `learned` holds block hashes that recur across one source's documents."""
+    """One verdict per block. `learned` holds block hashes that recur across one source's documents.
+
+    A caller that splits the blocks into words or hashes them anyway passes them along, so that no
+    line is tokenised twice: `words`, each block's `\\w+` words of `block.casefold()`; `hashes`, each
+    block's block_hash (None where not computed).
+    """
     if not blocks:
         return []
     cues = _cues()
-    features = [_features(block, cues) for block in blocks]
+    if words is None:
+        features = [_features(block, cues) for block in blocks]
+    else:
+        features = [_features(block, cues, block_words) for block, block_words in zip(blocks, words, strict=True)]
+    learned_at = [_block_hash(blocks, hashes, i) in learned for i in range(len(blocks))] if learned else []
     lang = _page_language(features, language)
     stopwords = _stopwords().get(lang) if lang else None
     for block, b in zip(blocks, features, strict=True):
@@ -718,9 +802,9 @@ def classify(
     if start >= end:  # no run of text at all (a list, a note, a poem): only the cues speak
         return [
             Verdict(False, "learned")
-            if learned and block_hash(block) in learned
+            if learned and learned_at[i]
             else (Verdict(False, b.cue) if b.cue is not None else KEEP)
-            for block, b in zip(blocks, features, strict=True)
+            for i, b in enumerate(features)
         ]
     for i in range(start, end - 1):  # lists the article announces are its own, not teasers
         if features[i].colon and features[i].cue is None:
@@ -734,7 +818,7 @@ def classify(
     verdicts: list[Verdict] = []
     after_reason = "footer"
     section: str | None = None  # inside the article, a related or comments section runs to the next text
-    for i, (block, b) in enumerate(zip(blocks, features, strict=True)):
+    for i, b in enumerate(features):
         if start <= i < end and b.end is None and b.cue in _SECTION_KINDS:
             section = b.cue
         elif start <= i < end and b.end is not None and b.cls != GOOD:
@@ -743,7 +827,7 @@ def classify(
             section = None
         if i >= end and b.end is not None:
             after_reason = b.end
-        if learned and block_hash(block) in learned:
+        if learned and learned_at[i]:
             verdicts.append(Verdict(False, "learned"))
         elif b.cue is not None:
             verdicts.append(Verdict(False, b.cue))
@@ -763,3 +847,9 @@ def classify(
         else:
             verdicts.append(KEEP)
     return verdicts
+
+
+def _block_hash(blocks: Sequence[str], hashes: Sequence[str | None] | None, i: int) -> str:
+    """The i-th block's hash: the caller's, else computed."""
+    known = hashes[i] if hashes is not None else None
+    return known if known is not None else block_hash(blocks[i])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import pytest
 
 from archiver.pipeline import clean
-from archiver.pipeline.boilerplate import Verdict, classify, join_blocks, split_blocks
+from archiver.pipeline.boilerplate import Verdict, _cues, _features, _is_word_char, classify, join_blocks, split_blocks
 from archiver.pipeline.decode import decode
 from archiver.pipeline.identity import block_hash
 from archiver.pipeline.normalize import normalize_text
@@ -373,3 +375,54 @@ def test_a_sentence_about_a_thing_is_no_author_bio() -> None:
 def test_most_discussed_lists_are_related(heading: str) -> None:
     page = [*ARTICLE["en"], heading, "* Budget talks stall again", "* Mayor faces questions over hospital"]
     assert classify(page, "en")[len(ARTICLE["en"])] == Verdict(False, "related")
+
+
+# ---------------------------------------------------------------- the same features, computed faster (issue 8)
+
+
+def test_is_word_char_is_the_regex_word_class() -> None:
+    word = re.compile(r"\w")
+    assert all((word.match(chr(code)) is not None) == _is_word_char(chr(code)) for code in range(sys.maxunicode + 1))
+
+
+@pytest.mark.parametrize(
+    "block",
+    ["o Item one", "* Item two", "o", "Don’t stop", "Donʼt stop", "ŉ and more", "• 3 apples", "İstanbul 2024"],
+)
+def test_features_from_the_callers_words_are_the_features(block: str) -> None:
+    cues = _cues()
+    words = re.findall(r"\w+", block.casefold())
+    assert _features(block, cues, words) == _features(block, cues)
+
+
+@pytest.mark.parametrize(
+    ("folded", "kind"),
+    [
+        ("we use cookies here", "cookie"),
+        ("cookie settings", "cookie"),
+        ("a fortune xcookie here", None),
+        ("my_cookie jar", None),
+        ("2cookies", None),
+    ],
+)
+def test_prefixes_count_at_the_start_of_a_word_only(folded: str, kind: str | None) -> None:
+    found = _cues().banners._prefix(folded)
+    assert (found is not None) == (kind is not None)
+
+
+@pytest.mark.parametrize("lang", sorted(ARTICLE))
+def test_classify_with_the_callers_words_and_hashes_is_classify(lang: str) -> None:
+    blocks, _ = split_blocks(normalize_text(_page(lang)))
+    words = [re.findall(r"\w+", b.casefold()) for b in blocks]
+    learned = frozenset(block_hash(b) for b in blocks[::3])
+    hashes = [block_hash(b) for b in blocks]
+    assert classify(blocks, lang, learned, words=words, hashes=hashes) == classify(blocks, lang, learned)
+
+
+def test_a_line_of_cues_of_two_kinds_in_a_tie_is_named_by_the_first_whatever_the_hash_seed() -> None:
+    # The reason (and, through it, what a page keeps) must not depend on PYTHONHASHSEED: the same file
+    # cleaned by two daemons must give the same body and content hash.
+    from archiver.pipeline.boilerplate import _line_of_cues
+
+    assert _line_of_cues("facebook | home", _cues()) == "share"
+    assert _line_of_cues("home | facebook", _cues()) == "navigation"

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import random
+import re
+import sys
+from itertools import accumulate
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.pipeline.identity import block_hash, canonical_body, content_hash, jaccard, sketch
+from archiver.pipeline.boilerplate import join_blocks
+from archiver.pipeline.identity import (
+    SKETCH_CHARS,
+    block_hash,
+    canonical_body,
+    content_hash,
+    head_words,
+    jaccard,
+    sketch,
+    sketch_of_words,
+    words_hash,
+)
 
 WORDS = [
     "council",
@@ -73,3 +87,39 @@ def test_near_duplicates_share_a_sketch_key_and_strangers_do_not() -> None:
         assert jaccard(text, near) > 0.9
     assert found >= 47  # LSH: 1 - (1 - J**4)**4 at J ~ 0.95: about 99 %
     assert strangers <= 2
+
+
+# ---------------------------------------------------------------- words split once (issue 8)
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def test_fold_changes_words_lists_every_such_character() -> None:
+    """clean() counts words from casefolded lines unless one of these characters is in the body."""
+    from archiver.pipeline import _FOLD_CHANGES_WORDS
+
+    def is_word(char: str) -> bool:
+        return _WORD_RE.fullmatch(char) is not None
+
+    changing = [
+        chr(code)
+        for code in range(sys.maxunicode + 1)
+        if chr(code).casefold() != chr(code) and any(is_word(c) != is_word(chr(code)) for c in chr(code).casefold())
+    ]
+    assert changing == [chr(code) for code in range(sys.maxunicode + 1) if _FOLD_CHANGES_WORDS.match(chr(code))]
+
+
+@given(st.text(max_size=120))
+def test_words_hash_is_block_hash(block: str) -> None:
+    assert words_hash(_WORD_RE.findall(block.casefold())) == block_hash(block)
+
+
+@given(st.lists(st.tuples(st.text(st.sampled_from("ab 1.İ\u0345é-"), min_size=1, max_size=900), st.booleans())))
+def test_head_words_are_the_words_of_the_sketched_head(lines: list[tuple[str, bool]]) -> None:
+    blocks = [line.strip() or "x" for line, _ in lines]
+    paragraphs = list(accumulate((int(new) for _, new in lines), initial=0))[1:]
+    words = [_WORD_RE.findall(block.casefold()) for block in blocks]
+    body = join_blocks(blocks, paragraphs)
+    head = head_words(blocks, paragraphs, words)
+    assert head == _WORD_RE.findall(body[:SKETCH_CHARS].casefold())
+    assert sketch_of_words(head) == sketch(body)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.pipeline.normalize import normalize_text, split_paragraphs
+from archiver.pipeline.normalize import _SPACES, _strip_lines, normalize_text, split_paragraphs
 
 
 def test_nfc() -> None:
@@ -77,3 +78,15 @@ def test_normalized_text_has_no_cr_tabs_trailing_spaces_or_blank_runs(text: str)
     assert "\r" not in out and "\t" not in out and "\n\n\n" not in out
     assert all(line == line.strip(" ") for line in out.split("\n"))
     assert unicodedata.is_normalized("NFC", out)
+
+
+@given(st.text(st.sampled_from(" \na\u00a0\t"), max_size=40))
+def test_lines_are_stripped_as_the_regex_did(text: str) -> None:
+    """_strip_lines replaced `re.sub(" +\\n *|\\n +", "\\n", text)` (issue 8): the same text, faster."""
+    assert _strip_lines(text) == re.sub(" +\n *|\n +", "\n", text)
+
+
+@given(st.text(st.sampled_from(" \u00a0\u2003\u3000\t\f\vab\n"), max_size=40))
+def test_runs_of_exotic_spaces_are_matched_as_before(text: str) -> None:
+    pattern = "[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]+"
+    assert _SPACES.sub(" ", text) == re.sub(pattern, " ", text)
