@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import cast
+from datetime import UTC, date, datetime
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -130,3 +130,12 @@ REMOVED = cast(Table, RemovedBlock.__table__)
 BLOCKS = cast(Table, BlockCount.__table__)
 SKETCHES = cast(Table, SketchValue.__table__)
 LOCKS = cast(Table, JobLock.__table__)
+
+
+def iso(value: Any) -> Any:
+    """Dates and times as ISO 8601 text (naive ones are UTC): how the store shows them everywhere."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

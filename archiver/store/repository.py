@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
@@ -23,7 +23,7 @@ from archiver.errors import DatabaseUnavailable, NotFound
 from archiver.pipeline.document import Document as CleanDocument
 from archiver.pipeline.identity import jaccard_of, shingles
 from archiver.store.engine import make_engine, upgrade_schema
-from archiver.store.models import BLOCKS, DOCS, INGESTIONS, LOCKS, ORIGINALS, REMOVED, SKETCHES
+from archiver.store.models import BLOCKS, DOCS, INGESTIONS, LOCKS, ORIGINALS, REMOVED, SKETCHES, iso
 
 NEAR_DUPLICATE_MIN_WORDS = 50
 NEAR_DUPLICATE_THRESHOLD = 0.7  # Jaccard similarity of word 3-shingles
@@ -420,14 +420,6 @@ def document_row(document: CleanDocument, now: datetime, overrides: dict[str, An
     }
 
 
-def _iso(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def document_dict(row: Any) -> dict[str, Any]:
     keys = (
         "id",
@@ -445,7 +437,7 @@ def document_dict(row: Any) -> dict[str, Any]:
         "similarity",
         "body",
     )
-    return {k: _iso(row[k]) for k in keys if k in row}
+    return {k: iso(row[k]) for k in keys if k in row}
 
 
 def ingestion_dict(row: Any) -> dict[str, Any]:
@@ -461,7 +453,7 @@ def ingestion_dict(row: Any) -> dict[str, Any]:
         "mojibake_repaired",
         "received_at",
     )
-    return {k: _iso(row[k]) for k in keys}
+    return {k: iso(row[k]) for k in keys}
 
 
 def _first_line(exc: BaseException) -> str:

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 
 from archiver.store.engine import make_engine
-from archiver.store.models import DOCS, INGESTIONS
+from archiver.store.models import DOCS, INGESTIONS, iso
 from archiver.store.query import Node, Or, Query, Term, fold, parse
 
 # bm25 weights by FTS column (title, body, author): a title match ranks above a body match.
@@ -153,17 +153,8 @@ def _has_tag(tag: str, dialect: str) -> ColumnElement[bool]:
     return exists(select(literal(1)).select_from(values).where(func.lower(values.c.value) == tag.lower()))
 
 
-def _iso(value: Any) -> Any:
-    """Dates and times as ISO 8601 text (naive ones are UTC), as archiver.store.repository shows them."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _row(mapping: Any) -> dict[str, Any]:
-    row = {k: _iso(v) for k, v in mapping.items()}
+    row = {k: iso(v) for k, v in mapping.items()}
     if "tags" in row and row["tags"] is None:
         row["tags"] = []
     return row
