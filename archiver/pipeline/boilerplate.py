@@ -12,7 +12,9 @@ The method carries what works on HTML over to plain text:
 4. The article is one contiguous region: the run of blocks with the largest sum of scores (good
    text counts for, short and bad blocks against: a maximum-sum subarray, as in Body Text
    Extraction), trimmed to start and end with text. A "Comments" heading or a copyright notice
-   ("All rights reserved") ends it; an inline "Related: <headline>" link does not. Content that is
+   ("All rights reserved") ends it; an inline "Related: <headline>" link does not; nor does a bar of
+   three cue lines in a row (share buttons, a comment count), unless less than half as much text
+   as before it follows (comments, an author box, teasers). Content that is
    not prose counts for the article too: a long run of plain short lines (a saved page writes menus
    as list items, so a run of 20 or more plain lines without cues is a table, a recipe or a
    schedule), and list items in a row that start with a number (ingredients, quantities) unless
@@ -22,7 +24,7 @@ The method carries what works on HTML over to plain text:
    after a "Related" cue up to the next text, runs of headline-and-summary teasers in the second
    half (a table row with a number is not a headline; a dateline such as "2H ago" between teasers
    belongs to them), and an author's bio ("Jane Doe is a
-   reporter...") at the end.
+   reporter...", or the box under an "About Jane Doe" heading) at the end.
 6. Outside the region everything is dropped: the reason is the block's cue, else its side of the
    article (header, navigation, footer, or the comments/related section it follows).
 """
@@ -74,11 +76,15 @@ TABLE_WORD = 0.2  # ... each of whose words counts this much for the article
 SHORT_SCORE = -0.5  # a short line that is not a list item: a table row, a label, a subheading
 # Inside the region:
 END_REST = 1.0  # a closing cue within a line ends the article if at most this much text (x before) follows
+CLOSING_MIN_WORDS = 40  # ... once the article has this many words of good text
+BARRIER_CUES = 3  # lines with cues in a row, no text between: a share bar, a comment count, post navigation ...
+BARRIER_REST = 0.5  # ... end the article if at most this much good text (x before) follows them
 RELATED_AS_SECTION = True  # a "Related" heading starts a section inside the article, it does not end it
 TEASER_RUN = 3  # this many headline-and-summary units in a row are a list of other articles
 TEASER_WORDS = 60  # a teaser's summary is at most this long
 STAMP_WORDS = 4  # a date or time line ("Nov 18", "updated 16M ago") has at most this many tokens
 SUMMARY_SKIP = 2  # cue blocks (an advert, a caption) that may stand between key points and the article
+ABOUT_NAME_WORDS = 4  # "About Jane Doe": a name of at most this many words after "about"
 TEASER_HEADLINE_WORDS = 1  # a teaser's headline: a capitalised line of at least this many words
 
 _WORD = re.compile(r"\w+")
@@ -259,6 +265,21 @@ def _copulas() -> frozenset[str]:
     return frozenset(
         w.casefold() for ws in load_rules("boilerplate").get("bio", {}).get("copula", {}).values() for w in ws
     )
+
+
+@cache
+def _abouts() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """ "about", "über", "à propos de"...: by their first word, as words (see _about_heading)."""
+    phrases = {
+        tuple(_WORD.findall(_fold(p)))
+        for ps in load_rules("boilerplate").get("bio", {}).get("about", {}).values()
+        for p in ps
+    }
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for words in sorted(phrases, key=len, reverse=True):
+        if words:
+            out.setdefault(words[0], []).append(words)
+    return {first: tuple(found) for first, found in out.items()}
 
 
 @cache
@@ -562,6 +583,35 @@ def _region(features: Sequence[_Block]) -> tuple[int, int]:
     return best_range
 
 
+def _barrier_end(features: Sequence[_Block], start: int, end: int) -> int:
+    """End the article at a barrier of cue lines when little text follows it.
+
+    A share bar, a comment count, "previous / next post", a tag list: BARRIER_CUES lines with cues
+    in a row, with no text between them, are where a page's article stops and its furniture starts
+    (comments, an author box, teasers of other articles). The maximum-sum region runs on over such
+    a barrier whenever enough text lies beyond it; that text is the article's only if there is a
+    lot of it (an advert box or a share bar in the middle of a long article), so the barrier ends
+    the article when at most BARRIER_REST times the good text before it follows. Lines without
+    words ("46'", "12", "*") are not cues here: a time or a number column belongs to the text.
+    """
+    total = sum(b.words for b in features[start:end] if b.cls == GOOD)
+    seen = 0
+    run_start = start
+    cues = 0
+    for i in range(start, end):
+        b = features[i]
+        if _is_text(b):
+            cues = 0
+            run_start = i + 1
+        elif (b.cue is not None or b.end is not None) and b.words >= 1:
+            cues += 1
+            if cues == BARRIER_CUES and seen >= CLOSING_MIN_WORDS and total - seen <= BARRIER_REST * seen:
+                return run_start
+        if b.cls == GOOD:
+            seen += b.words
+    return end
+
+
 def _announced_list(features: Sequence[_Block], start: int, end: int) -> int:
     """Extend the article over a list that one of its lines announces ("It has three parts:").
 
@@ -729,6 +779,9 @@ def _bios(blocks: Sequence[str], features: Sequence[_Block], start: int, end: in
     tail = max(start, end - max(3, (end - start) // 5))
     for i in range(tail, min(len(blocks), end + 10)):
         b = features[i]
+        if i + 1 < len(blocks) and _about_heading(blocks[i], b):
+            out.update((i, i + 1))  # the heading and the paragraph of the box, however long
+            continue
         if b.words > BANNER_MAX_WORDS or b.words < 5:
             continue
         match = _NAME_COPULA.match(blocks[i])
@@ -744,6 +797,22 @@ def _bios(blocks: Sequence[str], features: Sequence[_Block], start: int, end: in
             if name_above:
                 out.add(i - 1)  # the name above the bio
     return out
+
+
+def _about_heading(block: str, b: _Block) -> bool:
+    """ "About Jane Doe", "Über Max Muster", "Sobre Ana Lima": the heading of an author box.
+
+    "About" (from the data, per language) then a name of two to four capitalised words, and nothing
+    else: a subheading of the article is a phrase ("About the new law"), not a bare name.
+    """
+    if b.sentence or b.numbers or not 3 <= b.words <= 2 + ABOUT_NAME_WORDS:
+        return False
+    words = block.split()
+    for about in _abouts().get(b.tokens[0], ()):
+        name = words[len(about) :]
+        if b.tokens[: len(about)] == list(about) and 2 <= len(name) <= ABOUT_NAME_WORDS:
+            return all(_capital(word) for word in name)
+    return False
 
 
 # ---------------------------------------------------------------- verdicts
@@ -786,11 +855,13 @@ def classify(
     for i in range(start, end):
         b = features[i]
         strong = b.end == "legal" or (b.heading_end and (b.end == "comments" or not RELATED_AS_SECTION))
-        if b.end is not None and b.cls != GOOD and seen >= 40 and (strong or total - seen <= END_REST * seen):
+        closing = strong or total - seen <= END_REST * seen
+        if b.end is not None and b.cls != GOOD and seen >= CLOSING_MIN_WORDS and closing:
             end = i
             break
         if b.cls == GOOD:
             seen += b.words
+    end = _barrier_end(features, start, end)
     # The region starts and ends with text, not with the short blocks around it.
     while start < end and not _is_text(features[start]):
         start += 1

@@ -426,3 +426,69 @@ def test_a_line_of_cues_of_two_kinds_in_a_tie_is_named_by_the_first_whatever_the
 
     assert _line_of_cues("facebook | home", _cues()) == "share"
     assert _line_of_cues("home | facebook", _cues()) == "navigation"
+
+
+# ---------------------------------------------------------------- barriers and author boxes
+
+SHARE_BAR = ["Pinterest", "Facebook", "Twitter"]
+
+
+def test_a_bar_of_cue_lines_ends_the_article_when_less_text_follows() -> None:
+    # A share bar, then a comment: the region ran on over the bar because the comment is prose; three
+    # cue lines in a row with little text after them are where the article stops.
+    after = [
+        "We tried the same walk with our two dogs last spring, and the path by the river was closed.",
+        "So we took the longer way round the hill and had our lunch at the farm shop instead.",
+    ]
+    body = _clean_text("\n\n".join([*ARTICLE["en"], *SHARE_BAR, *after]))
+    assert all(paragraph in body for paragraph in ARTICLE["en"])
+    assert not any(paragraph in body for paragraph in after)
+
+
+def test_a_share_bar_inside_a_long_article_does_not_end_it() -> None:
+    # More text after the bar than half the text before it: the bar is set in the article.
+    page = [ARTICLE["en"][0], *SHARE_BAR, *ARTICLE["en"][1:]]
+    body = _clean_text("\n\n".join(page))
+    assert all(paragraph in body for paragraph in ARTICLE["en"])
+
+
+def test_numbers_between_lines_of_text_are_no_barrier() -> None:
+    # A live ticker's minutes ("46'") have no words: they are not cue lines, the ticker stays.
+    after = [
+        "Die Gäste kommen nach der Pause besser ins Spiel und haben die erste Chance.",
+        "Der Ball geht knapp am Tor vorbei, und die Zuschauer sind wieder auf den Beinen.",
+    ]
+    body = _clean_text("\n\n".join([*ARTICLE["de"], "46'", "45'", "44'", *after]))
+    assert all(paragraph in body for paragraph in after)
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "box"),
+    [
+        (
+            "en",
+            "About Jane Doe",
+            "Jane has covered local politics for the paper since 2009 and lives by the sea, where she grew "
+            "up and where her family still runs the small harbour cafe.",
+        ),
+        (
+            "de",
+            "Über Max Mustermann",
+            "Max schreibt seit vielen Jahren über die Stadt und ihre Menschen im Norden, und er lebt mit "
+            "seiner Familie in einem kleinen Dorf an der Küste.",
+        ),
+    ],
+)
+def test_an_about_heading_with_a_name_and_its_box_go(lang: str, heading: str, box: str) -> None:
+    body = _clean_text("\n\n".join([*ARTICLE[lang], heading, box]))
+    assert all(paragraph in body for paragraph in ARTICLE[lang])
+    assert heading not in body
+    assert box not in body
+
+
+def test_an_about_subheading_that_is_no_name_stays() -> None:
+    subheading = "About the new budget"
+    page = [*ARTICLE["en"][:2], subheading, ARTICLE["en"][2]]
+    body = _clean_text("\n\n".join(page))
+    assert subheading in body
+    assert all(paragraph in body for paragraph in ARTICLE["en"])
