@@ -33,7 +33,7 @@ from datetime import date
 from functools import cache, lru_cache
 from itertools import islice
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from archiver.pipeline.boilerplate import Verdict
 from archiver.pipeline.document import Metadata
@@ -42,6 +42,7 @@ from archiver.pipeline.rules import load_rules
 MAX_TITLE_CHARS = 250
 LANGUAGE_FIRST_CHARS = 250  # the language is read from this much prose first...
 LANGUAGE_SAMPLE_CHARS = 1000  # ...and from up to this much when the first reading is unsure
+LANGUAGE_CACHE = 512  # samples whose language a worker remembers (a sample is 1,000 characters at most)
 LANGUAGE_MARGIN = 15.0  # sure: the best language leads the next by this much log-likelihood
 MIN_TITLE_SCORE = 1.0
 LONG_TITLE_CHARS = 120  # headlines are shorter (19 in 20 under 100 characters): longer, a standfirst
@@ -69,14 +70,19 @@ ABOVE_COST = 2.25
 HEAD_AFTER_LINES = 14  # bylines and dates: this many lines after the top of the body, at most
 TAGS_AFTER_LINES = 300  # a "Tags:" line: this many lines after the top of the body, at most
 MIN_YEAR, MAX_YEAR = 1900, 2100
+BYLINE_CHARS = 160  # a byline is shorter
+PREFIX_LINE_CHARS = 40  # a line with a byline prefix alone ("By", "Autor*in:"), the name on the next line
+BARE_NAME_CHARS = 120  # a line with a name and maybe a role or a date is shorter
+VOCABULARY_CHARS = 10_000  # the common words of a page: read from this much of it around the body
 
 _BULLET = re.compile(r"^\s*(?:[*+•·o-]|\d{1,3}[.)])\s+")
 _MARK = re.compile(r"^\s*[*+•·o-]\s+")  # a bullet mark, not a number: "01. Dez. 2022" opens with a date
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
+_FULL_STOPS, _CLOSERS = frozenset(".!?…"), "\"'”’»)"  # `_SENTENCE_END`'s two parts (`_is_prose`)
 _SENTENCE_BREAK = re.compile(r"[.!?…][\"'”’»)]*\s+\S")
 # a sentence ending inside a heading: a full stop (or "!", "?") after a word, not after an
 # initial or a number ("U.S. news", "J. Doe", "15. Forum", "am 10. Oktober")
-_HEADING_BREAK = re.compile(r"(?<=[^\W\d_]{2})[.!?…][\"'”’»)]*\s+\S")
+_HEADING_BREAK = re.compile(r"[.!?…](?<=[^\W\d_]{2}[.!?…])[\"'”’»)]*\s+\S")  # the mark first: a fast scan
 _WORD = re.compile(r"\w+")
 _LETTER = re.compile(r"[^\W\d_]")
 # a run of long lines (a paragraph on one line, or wrapped), maybe ended by a short line
@@ -88,6 +94,10 @@ _BULLET_MARKS = frozenset("*+•·o-")
 _DATEISH = re.compile(r"\d(?:\d\d\d|[./-]\s?\d{1,2}[./-]\s?\d)")  # a year or a numeric date (a digit first: fast)
 _NUMERIC_DATE = re.compile(r"\d[./-]\s?\d{1,2}[./-]\s?\d")  # "8.12.2023", "2023-12-8", "12/8/23"
 _KEEP = Verdict(True)
+# each Latin-1 character's casefold, where it is one Latin-1 character (`_fold`)
+_LATIN1_FOLD = bytes(
+    ord(c.casefold()) if len(c.casefold()) == 1 and c.casefold() <= "\xff" else ord(c) for c in map(chr, range(256))
+)
 _TEXT = itemgetter(0)  # the text of a _Line
 _BLOCK = itemgetter(1)  # the paragraph of a _Line
 # drops that name what a line says (a share button, a cookie notice): never a title. Drops by
@@ -107,10 +117,14 @@ _SEPARATORS = re.compile(r"\s+(?:[|/·•–—-]|//)\s+|\s*[|·•/()]\s*|,\s+|
 _HANDLE = re.compile(r"\S*@\w\S*|https?://\S+|www\.\S+|\S+\.(?:com|org|net|info)\b\S*", re.I)
 # "By Jane DoeStaff Writer", "vonChris Jung", "Author:Jane Doe", "Jane Doe2022-12-07": glued by the conversion
 _GLUED = re.compile(r"(?<=[^\W\d_])(?=\d|@)|(?<=[:;])(?=[^\W\d_])")
+_GLUE_MARKS = re.compile(r"[\d@:;]")  # `_GLUED` matches only next to one of them
+_HANDLE_DOT = re.compile(r"www\.|\.(?:com|org|net|info)", re.I)  # `_HANDLE` without "@" or "://" needs one
 _HAS_DIGIT = re.compile(r"\d")
 _DOTTED_WORD = re.compile(r"\.[^\W\d_]{2}")  # a dot inside a word ("Doejane.doe"), not after an initial ("J.R.")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _CASE_CHANGE = re.compile(r"(?<=[^\W\d_])(?=[A-ZÀ-Þ])")
+# in ASCII, the words `_CASE_CHANGE` and `_ALPHA` make: a letter and the lower-case letters after it
+_ASCII_PIECE = re.compile(r"[A-Za-z][a-z]*")
 _CAMEL = re.compile(r"(?<=[a-zß-ÿ]{3})(?=[A-ZÀ-Þ])")
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 _NUMBER = re.compile(r"(?<!\w)\d+(?!\w)")
@@ -120,6 +134,7 @@ _TIME = re.compile(
     r"|\b\d{1,2}\s?[ap]\.?m\.?(?![^\W\d_])",
     re.I,
 )
+_NAME_TRIM = " \t.,;:|-–—*+()[]\"'"  # what `_name` strips around a name
 _NAME_TOKEN = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _PARTICLES = frozenset(
     [
@@ -168,17 +183,57 @@ def detect_language(text: str) -> str | None:
     sample = _language_sample(text)
     if sum(1 for _ in islice(_LETTER.finditer(sample), 20)) < 20:  # stops at the 20th letter
         return None
-    import py3langid
+    return _language_of(sample)
 
+
+@lru_cache(maxsize=LANGUAGE_CACHE)
+def _language_of(sample: str) -> str | None:
+    """The language of a sample of prose (`detect_language`), cached.
+
+    A file dropped again, or saved again with another header or footer, has the same first prose:
+    the classifier, most of the cost of a page, then runs once per worker.
+    """
+    identifier = _identifier()
     if len(sample) > LANGUAGE_FIRST_CHARS + 100:
-        ranked = py3langid.rank(sample[:LANGUAGE_FIRST_CHARS])
+        ranked = identifier.rank(sample[:LANGUAGE_FIRST_CHARS])
         (code, best), (_next, second) = ranked[0], ranked[1]
         if best - second >= LANGUAGE_MARGIN and len(code) == 2:
             return str(code)
-    code, _score = py3langid.classify(sample)
+    code, _score = identifier.classify(sample)
     if len(code) != 2:  # the model knows some languages only by a longer code: ISO 639-1 or the next best
-        code = next((c for c, _ in py3langid.rank(sample) if len(c) == 2), None)
+        code = next((c for c, _ in identifier.rank(sample) if len(c) == 2), None)
     return str(code) if code else None
+
+
+@cache
+def _identifier() -> Any:
+    """py3langid's shipped model, its feature table widened from float16 to float32 (once per process).
+
+    Scoring gathers the table's rows for the features of the text and multiplies them by the
+    counts; numpy converts float16 rows to float32 first, element by element, and that conversion
+    cost a third of the scoring (~45 of ~140 µs a page). Every float16 is a float32 and the product
+    is the float32 one either way, so the scores are the same to the bit; the price is ~28 MB more
+    per worker (57 MB instead of 28). Only the public constructor and attributes are used; with
+    another py3langid (another model or constructor) its own functions are used, as shipped.
+    """
+    import py3langid
+
+    try:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        shipped = LanguageIdentifier.from_model_file(MODEL_FILE)
+        if str(shipped.nb_ptc.dtype) != "float16":
+            return shipped
+        return LanguageIdentifier(
+            shipped.nb_ptc.astype("float32"),
+            shipped.nb_pc,
+            shipped.nb_classes,
+            shipped.tk_nextmove,
+            shipped.tk_output,
+            tk_row=shipped.tk_row,
+        )
+    except (ImportError, AttributeError, TypeError):
+        return py3langid
 
 
 def _language_sample(text: str) -> str:
@@ -216,6 +271,7 @@ class _Cues:
     prefix: re.Pattern[str]
     prefix_words: frozenset[str]  # a line that is only one of them: the name is on the next line
     prefix_start: tuple[str, ...]  # the prefix cues: a line opens with one of them, or `prefix` cannot match it
+    prefix_chars: int  # the length of the longest prefix cue
     opening: tuple[str, ...]  # the prefix and the about cues
     opening_initials: frozenset[str]  # the first letters of `opening`
     prefix_first: frozenset[str]  # first words of the prefix cues: the cheap test before `prefix`
@@ -233,7 +289,35 @@ class _Cues:
 
 
 def _alternation(words: set[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+    """`words` as a regex that matches as `w1|w2|...` longest first does, written as a trie.
+
+    In a case-insensitive alternation sre tries every word at every position (it skips a word by
+    its first character only when case matters): 190 month names for each word of a line. As a
+    trie it tries one branch per character read. The matches are the same: at each branch at most
+    one character can match a given character (`_alike`), and the words that end at a branch come
+    after the longer ones that go on, as they do in the longest-first order.
+    """
+    return _trie(sorted(words, key=lambda w: (-len(w), w)))
+
+
+def _trie(words: Sequence[str]) -> str:
+    """The alternation of `words` (longest first) as one item: a character, a run of them, or a group."""
+    branches: dict[str, list[str]] = {}
+    for word in words:
+        branches.setdefault(word[:1], []).append(word[1:])
+    ends = branches.pop("", None) is not None  # a word that ends here: tried after the longer ones
+    firsts = list(branches)
+    if any(_alike(a, b) for i, a in enumerate(firsts) for b in firsts[i + 1 :]):
+        return f"(?:{'|'.join(map(re.escape, words))})"  # two branches could read one character: not split
+    alternatives = [re.escape(first) + _trie(rests) for first, rests in branches.items()]
+    if ends:
+        alternatives.append("")
+    return alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+
+
+def _alike(a: str, b: str) -> bool:
+    """Whether the characters `a` and `b` match each other in a case-insensitive regex ("k" and "K", "s" and "ſ")."""
+    return re.fullmatch(re.escape(a), b, re.I) is not None or re.fullmatch(re.escape(b), a, re.I) is not None
 
 
 @cache
@@ -252,8 +336,10 @@ def _cues() -> _Cues:
     weekday = _alternation(words("weekdays"))
     # the conversion glues a date to what follows it: "2. Mai 20202. Mai 2020" (published and
     # modified), "Nov 20 20194:29 AM" (a time): a day may follow a year, a time may follow a year
+    # the day's first digit opens the regex (sre then skips to the digits of a line), and what may
+    # precede it is looked at from after it: not a word or a dot, or a year
     dmy = re.compile(
-        rf"(?:(?<![\w.])|(?<=(?:19|20)\d\d))(?P<day>\d{{1,2}})(?:\.|er|st|nd|rd|th|º|°)?\s*(?:de\s+|of\s+)?{month},?\s*"
+        rf"(?P<day>\d(?:(?<![\w.]\d)|(?<=(?:19|20)\d\d\d))\d?)(?:\.|er|st|nd|rd|th|º|°)?\s*(?:de\s+|of\s+)?{month},?\s*"
         rf"(?:de\s+|del\s+)?(?P<year>\d{{4}})",
         re.I,
     )
@@ -288,6 +374,7 @@ def _cues() -> _Cues:
         prefix=cue("prefix", before_name=True),
         prefix_words=frozenset(words("prefix")),
         prefix_start=tuple(sorted(words("prefix"))),
+        prefix_chars=max(map(len, words("prefix")), default=0),
         opening=tuple(sorted(words("prefix") | words("about"))),
         opening_initials=frozenset(w[0] for w in words("prefix") | words("about")),
         prefix_first=frozenset(w.split()[0] for w in words("prefix")),
@@ -323,7 +410,8 @@ def _layout(
     """Lines, paragraphs and whether each paragraph holds kept text, in one pass.
 
     Blocks are either paragraphs (lines separated by single newlines), or single lines with
-    `paragraphs` giving the paragraph of each.
+    `paragraphs` giving the paragraph of each. The lines of a paragraph wait in `texts` until the
+    next paragraph starts: then whether it has one line (`single`) is known, and each line is made once.
     """
     if paragraphs is None or len(paragraphs) != len(blocks):
         paragraphs = range(len(blocks))
@@ -333,8 +421,9 @@ def _layout(
     lines: list[_Line] = []
     paras: list[str] = []
     kept: list[bool] = []
+    texts: list[str] = []  # the lines of the paragraph being read...
+    their: list[Verdict] = []  # ...and their verdicts
     previous = None
-    first = 0  # index in `lines` of the first line of the current paragraph
     index = -1
     for block, paragraph, verdict in zip(blocks, paragraphs, verdicts, strict=True):
         for part in block.split("\n") if "\n" in block else (block,):
@@ -342,26 +431,51 @@ def _layout(
             if not part:
                 continue
             if paragraph != previous:
-                if index >= 0:
-                    _close_paragraph(lines, paras, kept, first)
+                if len(texts) == 1:  # `_add_paragraph`'s common case, without the call
+                    lines.append(new(_Line, (texts[0], index, True, their[0].keep, their[0].reason)))
+                    paras.append(texts[0])
+                    kept.append(their[0].keep)
+                elif texts:
+                    _add_paragraph(lines, paras, kept, texts, their, index)
+                texts, their = [], []
                 previous = paragraph
-                first = len(lines)
                 index += 1
-            lines.append(new(_Line, (part, index, False, verdict.keep, verdict.reason)))
-    if index >= 0:
-        _close_paragraph(lines, paras, kept, first)
+            texts.append(part)
+            their.append(verdict)
+    _add_paragraph(lines, paras, kept, texts, their, index)
     return lines, paras, kept
 
 
-def _close_paragraph(lines: list[_Line], paras: list[str], kept: list[bool], first: int) -> None:
-    if first == len(lines) - 1:
-        line = lines[first]
-        lines[first] = tuple.__new__(_Line, (line.text, line.block, True, line.keep, line.reason))
-        paras.append(line.text)
-        kept.append(line.keep)
-    else:
-        paras.append("\n".join(line.text for line in lines[first:]))
-        kept.append(any(line.keep for line in lines[first:]))
+def _add_paragraph(
+    lines: list[_Line], paras: list[str], kept: list[bool], texts: list[str], their: list[Verdict], index: int
+) -> None:
+    """The lines `texts` (with the verdicts `their`) as paragraph `index`."""
+    if len(texts) == 1:
+        lines.append(tuple.__new__(_Line, (texts[0], index, True, their[0].keep, their[0].reason)))
+        paras.append(texts[0])
+        kept.append(their[0].keep)
+    elif texts:
+        lines.extend(
+            [tuple.__new__(_Line, (t, index, False, v.keep, v.reason)) for t, v in zip(texts, their, strict=True)]
+        )
+        paras.append("\n".join(texts))
+        kept.append(any(v.keep for v in their))
+
+
+def _fold(text: str) -> str:
+    """`text.casefold()`, through a byte table for Latin-1 text (casefold looks each character up: ~6x slower).
+
+    Every Latin-1 character folds to one Latin-1 character but "µ" and "ß"; ASCII has its own fast path.
+    """
+    if text.isascii():
+        return text.casefold()
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.casefold()
+    if b"\xb5" in data or b"\xdf" in data:
+        return text.casefold()
+    return data.translate(_LATIN1_FOLD).decode("latin-1")
 
 
 def _urlish(text: str) -> bool:
@@ -369,6 +483,18 @@ def _urlish(text: str) -> bool:
     if "." in text or "@" in text or "©" in text or "(" in text or "://" in text:
         return _URLISH.search(text) is not None
     return False
+
+
+def _unglue(text: str) -> str:
+    """`_GLUED.sub(" ", text)`: the zero-width regex tries every position, so only where it can match."""
+    return _GLUED.sub(" ", text) if _GLUE_MARKS.search(text) else text
+
+
+def _without_handles(text: str, replacement: str) -> str:
+    """`_HANDLE.sub(replacement, text)`: its `\\S*` reads every run of non-spaces, so only where it can match."""
+    if "@" in text or "://" in text or ("." in text and _HANDLE_DOT.search(text)):
+        return _HANDLE.sub(replacement, text)
+    return text
 
 
 def _may_be_credit(text: str) -> bool:
@@ -379,16 +505,27 @@ def _may_be_credit(text: str) -> bool:
 
 
 def _is_prose(block: str) -> bool:
-    if len(block) < 120 or _BULLET.match(block):
+    """Whether `block` is a paragraph of prose: long, not a list, sentences with spaces between words.
+
+    Asked of every paragraph of the page (`_body_span`), so each test reads as little as it can.
+    """
+    if len(block) < 120 or _bulleted(block):
         return False
-    lines = block.split("\n")
-    if len(lines) > 1:
+    if "\n" in block:
+        lines = block.split("\n")
         bullets = sum(1 for line in lines if _BULLET.match(line) or len(line) < 40)
         if bullets * 3 > len(lines) or len(block) / len(lines) < 60:
             return False
-    if block.count(" ") < 17:
+    if block.count(" ", 0, 200) < 17 and block.count(" ") < 17:  # prose has its 17 spaces early
         return False
-    return bool(_SENTENCE_END.search(block.rstrip()) or _SENTENCE_BREAK.search(block))
+    end = block.rstrip().rstrip(_CLOSERS)  # `_SENTENCE_END.search(block.rstrip())`, read from the end
+    return end[-1:] in _FULL_STOPS or _SENTENCE_BREAK.search(block) is not None
+
+
+def _bulleted(text: str) -> bool:
+    """`_BULLET.match(text)`, the regex only where the first character can open a bullet."""
+    first = text[:1]
+    return (first in _BULLET_MARKS or first.isdecimal() or first.isspace()) and _BULLET.match(text) is not None
 
 
 def _body_span(blocks: Sequence[str], keeps: Sequence[bool]) -> tuple[int, int]:
@@ -422,8 +559,7 @@ def _body_span(blocks: Sequence[str], keeps: Sequence[bool]) -> tuple[int, int]:
 # ---------------------------------------------------------------------------------------- dates
 
 
-@dataclass(frozen=True)
-class _Date:
+class _Date(NamedTuple):
     value: date
     start: int
     end: int
@@ -453,7 +589,7 @@ def _dates(line: str, language: str | None) -> tuple[_Date, ...]:
     cues = _cues()
     found: list[tuple[int, int, date]] = []
     month_of = cues.month_of
-    if not month_of.keys().isdisjoint(_ALPHA.findall(line.casefold())):
+    if not month_of.keys().isdisjoint(_ALPHA.findall(_fold(line))):
         for pattern in (cues.dmy, cues.mdy):
             for match in pattern.finditer(line):
                 month = month_of.get(match["month"].casefold().rstrip("."))
@@ -513,7 +649,7 @@ def _in_link(text: str, found: _Date) -> bool:
     start = max(text.rfind(" ", 0, found.start), text.rfind("(", 0, found.start)) + 1
     end = text.find(" ", found.end)
     token = text[start : end if end >= 0 else len(text)]
-    return "/" in token and _URLISH.search(token) is not None
+    return "/" in token and _urlish(token)
 
 
 def _published(
@@ -586,7 +722,14 @@ def _not_a_name_word(token: str, not_names: frozenset[str]) -> bool:
 
 
 def _name_tokens(tokens: Sequence[str], allow_caps: bool, labels: bool = True) -> bool:
-    """Whether `tokens` spell a name; `labels`: whether label words ("News") rule a token out."""
+    """Whether `tokens` spell a name; `labels`: whether label words ("News") rule a token out.
+
+    A name has 2-4 words besides the particles inside it: a longer line (most headlines) is
+    ruled out before its words are read one by one.
+    """
+    inner_particles = sum(1 for token in tokens[1:-1] if token.casefold() in _PARTICLES)
+    if not 2 <= len(tokens) - inner_particles <= 4:
+        return False
     cues = _cues()
     not_names = cues.not_names if labels else cues.cue_words
     capitals = 0
@@ -616,13 +759,13 @@ def _name(segment: str, allow_caps: bool = False, labels: bool = True) -> str | 
 
     `labels=False` asks for the shape alone: label words ("City News") do not rule it out.
     """
-    segment = segment.strip(" \t.,;:|-–—*+()[]\"'")
+    segment = segment.strip(_NAME_TRIM)
     if not 4 <= len(segment) <= 60:
         return None
     tokens = segment.split()
-    if not 2 <= len(tokens) <= 6 or any(not _NAME_TOKEN.fullmatch(t) for t in tokens):
-        return None
-    return segment if _name_tokens(tokens, allow_caps, labels) else None
+    if not 2 <= len(tokens) <= 6 or not _name_tokens(tokens, allow_caps, labels):
+        return None  # the shape of the words first: most lines fail it at their first word
+    return segment if all(map(_NAME_TOKEN.fullmatch, tokens)) else None
 
 
 def _name_after(rest: str, allow_caps: bool = True) -> str | None:
@@ -654,21 +797,28 @@ def _may_have_prefix(text: str) -> bool:
     A cheap set test on the words (split where a capital follows a lower-case letter, as in
     "vonChris Jung"), run before the prefix regex, which is a long case-insensitive alternation.
     """
+    if text.isascii():  # the same words without the zero-width regex, which tries every position
+        return not _cues().prefix_first.isdisjoint(map(str.lower, _ASCII_PIECE.findall(text)))
     words = _ALPHA.findall(_CASE_CHANGE.sub(" ", text).casefold())
     return not _cues().prefix_first.isdisjoint(words)
 
 
-@lru_cache(maxsize=8192)
 def _byline(text: str, language: str | None) -> str | None:
     """The name in a byline: "By Jane Doe", "8 Dec 2023, 10:00 // von Jane Doe", "Autor: Jane Doe".
 
     The prefix must open the line, or follow only a date, a time or a separator: "an interview
-    with author Jane Doe" is not a byline.
+    with author Jane Doe" is not a byline. A long line (prose) is no byline: it is not cached either.
     """
-    if len(text) > 160 or not _may_have_prefix(text):
+    return None if len(text) > BYLINE_CHARS else _short_byline(text, language)
+
+
+@lru_cache(maxsize=8192)
+def _short_byline(text: str, language: str | None) -> str | None:
+    """`_byline` of a line of BYLINE_CHARS at most (cached: menus and footers repeat across pages)."""
+    if not _may_have_prefix(text):
         return None
-    text = _MARK.sub("", _HANDLE.sub(" ", _GLUED.sub(" ", text)))
-    if _URLISH.search(text):
+    text = _MARK.sub("", _without_handles(_unglue(text), " "))
+    if _urlish(text):
         return None
     for match in _cues().prefix.finditer(text):
         before = _strip_dates(text[: match.start()], language)
@@ -682,12 +832,13 @@ def _byline(text: str, language: str | None) -> str | None:
 
 def _bare_name(text: str, language: str | None, vocabulary: _Vocabulary | None) -> str | None:
     """A line that is a name, maybe with a role or a date: "Tom Krisher, AP Auto Writer"."""
-    if len(text) > 120 or sum(map(str.isupper, text)) < 2:  # a name is two capitalised words at least
+    if not _may_be_bare_name(text):
         return None
-    stripped = _strip_dates(_GLUED.sub(" ", text), language)
-    dated = stripped != _GLUED.sub(" ", text)  # "Jane Doe 8. Mai 2023, 10:00 Uhr": a byline line
-    text = _HANDLE.sub(" | ", stripped)
-    if _URLISH.search(text) or _may_be_credit(text):
+    unglued = _unglue(text)
+    stripped = _strip_dates(unglued, language)
+    dated = stripped != unglued  # "Jane Doe 8. Mai 2023, 10:00 Uhr": a byline line
+    text = _without_handles(stripped, " | ")
+    if _urlish(text) or _may_be_credit(text):
         return None  # a link, or a picture credit ("Photo: Jane Doe")
     text = _BULLET.sub("", text)
     for segment in _SEPARATORS.split(text):
@@ -737,10 +888,21 @@ def _prose_word(text: str, word: str) -> bool:
 
 
 class _Vocabulary:
-    """Words the page writes in lower case: common words, not names."""
+    """Words the page writes in lower case: common words, not names.
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    Its text (`blocks` joined, the first VOCABULARY_CHARS) is joined on first use: most lines
+    asked about are no name, and then the page's words are never needed.
+    """
+
+    def __init__(self, blocks: Sequence[str]) -> None:
+        self.blocks = blocks
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "\n".join(self.blocks)[:VOCABULARY_CHARS]
+        return self._text
 
     def common(self, token: str) -> bool:
         low = token.lower().strip(".")
@@ -767,19 +929,35 @@ def _bio_author(blocks: Sequence[str], lines: Sequence[_Line]) -> str | None:
     anywhere when "Will Knight" also stands alone on a line of the page.
     """
     alone = {line.text for line in lines if len(line.text) <= 40}
+    # the first words of those lines: a lead that is one of them opens with one of these
+    openers = {text.split(None, 1)[0] for text in alone}
     for index in range(len(blocks) - 1, 0, -1):
         bio = blocks[index]
-        if len(bio) < 60 or _BULLET.match(bio):
+        if len(bio) < 60 or _bulleted(bio):
             continue  # a list item is a link to another article ("* Jane Doe wins..."), not a bio
         line = blocks[index - 1].strip()
-        if "\n" not in line and len(line) <= 60 and (name := _name(line)) and bio.startswith(name.split()[0] + " "):
+        if (
+            len(line) <= 60
+            and "\n" not in line
+            and bio.split(" ", 1)[0] == _first_word(line)  # the name's first word opens the bio, then a space
+            and (name := _name(line))
+            and bio.startswith(name.split()[0] + " ")
+        ):
             return name
         words = bio.split(None, 4)[:4]
+        if not words or words[0] not in openers:
+            continue
         for size in (2, 3):
             lead = " ".join(words[:size]).rstrip(",")
             if lead in alone and _name(lead) and len(words) > size and words[size][:1].islower():
                 return lead
     return None
+
+
+def _first_word(line: str) -> str:
+    """The first word of the name `_name` would read in `line` (a cheap test before it)."""
+    words = line.strip(_NAME_TRIM).split(None, 1)
+    return words[0] if words else ""
 
 
 def _signature(lines: Sequence[_Line], blocks: Sequence[str], end_block: int, language: str | None) -> str | None:
@@ -799,7 +977,7 @@ def _signature(lines: Sequence[_Line], blocks: Sequence[str], end_block: int, la
         if line.reason in _JUNK_REASONS and line.reason != "author_bio":
             continue  # a "Subscribe Now" button
         if page is None:
-            page = _Vocabulary("\n".join(blocks[max(0, end_block - 20) : end_block + 10])[:10_000])
+            page = _Vocabulary(blocks[max(0, end_block - 20) : end_block + 10])
         name = _bare_name(line.text, language, page)
         if name:
             return name
@@ -817,10 +995,26 @@ def _name_below(lines: Sequence[_Line], index: int, limit: int, language: str | 
     Pages set the label and the name as two lines (two cells of the HTML); `limit` bounds the search.
     """
     text = lines[index].text
-    if index + 1 >= limit or len(text) > 40 or text.strip(" :").casefold() not in _cues().prefix_words:
+    if index + 1 >= limit or len(text) > PREFIX_LINE_CHARS or text.strip(" :").casefold() not in _cues().prefix_words:
         return None
     below = lines[index + 1].text
     return _name(below, allow_caps=True) or _bare_name(below, language, page)
+
+
+@lru_cache(maxsize=256)
+def _nearest_first(above: int, below: int) -> tuple[tuple[int, float], ...]:
+    """The lines from `above` over the anchor to `below` under it, as (offset, distance), nearest first.
+
+    A line above counts ABOVE_COST per line; ties go to the upper line (page order). The order
+    depends only on the offsets, so it is sorted once per shape of the head, not once per page.
+    """
+    offsets = [(offset, -offset * ABOVE_COST if offset <= 0 else offset * 1.0) for offset in range(-above, below)]
+    return tuple(sorted(offsets, key=itemgetter(1)))
+
+
+def _may_be_bare_name(text: str) -> bool:
+    """`_bare_name`'s own first test: a short line with two capitals at least (a name has two words)."""
+    return len(text) <= BARE_NAME_CHARS and sum(map(str.isupper, text)) >= 2
 
 
 def _author(
@@ -829,7 +1023,7 @@ def _author(
     """The nearest byline to the title (a prefixed one counts as nearer), then an author box."""
     lo, hi = max(0, anchor - 4), min(len(lines), body + HEAD_AFTER_LINES, max(anchor, body) + 40)
     start = lines[body].block if body < len(lines) else 0
-    page = _Vocabulary("\n".join(blocks[max(0, start - 10) : start + 30])[:10_000])
+    page = _Vocabulary(blocks[max(0, start - 10) : start + 30])
     dated: dict[int, bool] = {}
 
     def has_date(index: int) -> bool:
@@ -851,21 +1045,20 @@ def _author(
         """Whether line `index` or the line under it names a role: "Jane Doe" over "Staff Writer"."""
         return _role(lines[index].text) or (index + 1 < len(lines) and _role(lines[index + 1].text))
 
-    def distance(index: int) -> float:
-        return abs(index - anchor) * (1.0 if index > anchor else ABOVE_COST)
-
     best: tuple[float, int, str] | None = None  # cost, line, name: the lowest cost, then the first line
-    for index in sorted(range(lo, hi), key=distance):  # nearest first: stop when no line left can win
-        cost = distance(index)
+    for offset, cost in _nearest_first(anchor - lo, hi - anchor):  # stop when no line left can win
         if best is not None and cost - PREFIX_BONUS > best[0]:
             break
+        index = anchor + offset
         if index == title:
             continue
         text = lines[index].text
-        name = _byline(text, language) or _name_below(lines, index, hi, language, page)
+        name = _byline(text, language)
+        if name is None and len(text) <= PREFIX_LINE_CHARS:
+            name = _name_below(lines, index, hi, language, page)
         if name is not None:
             cost -= PREFIX_BONUS  # a prefix says it is a byline
-        else:
+        elif _may_be_bare_name(text):  # else `_bare_name` is None: the tests before it are not needed
             # a line that opens with a name and holds a date, right under the title ("Jane Doe, 8 May
             # 2023"): a byline as sure as a prefixed one (a date first is often followed by a section)
             signed = title is not None and 0 < index - title <= 2 and has_date(index)
@@ -924,7 +1117,8 @@ class _TitleContext(NamedTuple):
     body_line: int
     body_block: int
     repeats: Counter[str]
-    body_words: str  # the top of the body, casefolded
+    body: str  # the top of the body
+    body_words: list[str]  # the same casefolded, on first use (`_body_words`)
     language: str | None
     head: list[str]  # the text before the body, joined on first use
     credits: list[str]  # the copyright lines of the page, joined on first use
@@ -1031,13 +1225,14 @@ def _title_rest(ctx: _TitleContext, index: int, base: _Base) -> float:
             score += 1.5
     if score + BODY_WEIGHT < MIN_TITLE_SCORE:
         return score
-    content = [w for w in (m.casefold() for m in _WORD.findall(text)) if len(w) >= 4]
+    content = [w for w in map(str.casefold, _WORD.findall(text)) if len(w) >= 4]
     if content:
         # the share of its words the body repeats; a one-word label proves little
         weight = BODY_WEIGHT / max(len(content), MIN_DENOM)
         if score + weight * len(content) < MIN_TITLE_SCORE:
             return score
-        score += weight * sum(1 for w in content if _has_word(ctx.body_words, w))
+        body_words = _body_words(ctx)
+        score += weight * sum(1 for w in content if _has_word(body_words, w))
     if score < MIN_TITLE_SCORE:
         return score  # what follows only lowers it: skip the dearer checks
     if _byline(text, ctx.language):
@@ -1050,6 +1245,16 @@ def _title_rest(ctx: _TitleContext, index: int, base: _Base) -> float:
             return -99.0
         score -= 1.0
     return score
+
+
+def _body_words(ctx: _TitleContext) -> str:
+    """The top of the body casefolded, once per page and only for a page with a title to weigh.
+
+    Casefolding is slow for text that is not ASCII (~5 ns a character).
+    """
+    if not ctx.body_words:
+        ctx.body_words.append(_fold(ctx.body))
+    return ctx.body_words[0]
 
 
 def _label(text: str) -> bool:
@@ -1116,7 +1321,9 @@ def _is_mark(text: str, language: str | None) -> bool:
     if len(text) > MARK_CHARS:
         return False  # a paragraph of prose that mentions a date
     opening = text.lstrip("*+•·- ")
-    if opening.casefold().startswith(_cues().prefix_start) and _cues().prefix.match(opening):
+    cues = _cues()
+    # casefolding maps each character on its own: the head of the line is enough for `startswith`
+    if opening[: cues.prefix_chars].casefold().startswith(cues.prefix_start) and cues.prefix.match(opening):
         return True
     return bool(_dates(text, language))
 
@@ -1186,7 +1393,8 @@ def _title(lines: Sequence[_Line], body_line: int, body: str, language: str | No
         body_line,
         lines[body_line].block if body_line < len(lines) else -1,
         repeats,
-        body[:3000].casefold(),
+        body[:3000],
+        [],
         language,
         [],
         [],
@@ -1230,7 +1438,7 @@ def _title(lines: Sequence[_Line], body_line: int, body: str, language: str | No
 
 
 def _tag_words(text: str) -> tuple[str, ...]:
-    if len(text) > 80 or _URLISH.search(text) or _SENTENCE_END.search(text):
+    if len(text) > 80 or _urlish(text) or _SENTENCE_END.search(text):
         return ()
     words = text.split()
     if not 1 <= len(words) <= 6:
@@ -1261,7 +1469,7 @@ def _tags(
             if after.single and not _bare_name(after.text, language, None) and not _byline(after.text, language):
                 words = _tag_words(after.text)
                 # keywords name what the article is about: at least two, and the body uses one
-                if len(words) >= 2 and any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", body_text) for w in words):
+                if len(words) >= 2 and any(_has_word(body_text, w) for w in words):
                     return words
             return ()
     return ()

@@ -529,3 +529,42 @@ def test_lines_with_their_paragraphs_give_the_same_answer() -> None:
 
 def test_empty_page() -> None:
     assert extract_metadata([], [], None) == Metadata()
+
+
+# ---------------------------------------------------------------------------------------- speed: same answers
+
+
+def test_the_widened_model_scores_as_the_shipped_one() -> None:
+    """The float32 feature table (`_identifier`) gives py3langid's own scores, to the bit."""
+    import py3langid
+
+    from archiver.pipeline.metadata import _identifier
+
+    for text in [*BODY.values(), "Ein kurzer Satz.", "short", BODY["fr"][:40] + BODY["de"][40:]]:
+        assert _identifier().rank(text) == py3langid.rank(text)
+        assert _identifier().classify(text) == py3langid.classify(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Mai 2023", "MAI 2023", "mars", "Marsh", "marzo", "janv.", "ſep 8, 2023", "K", "İstanbul", "a cura di J", ""],
+)
+def test_cue_tries_match_as_the_longest_first_alternation(text: str) -> None:
+    """`_alternation` writes the words as a trie; it matches as `w1|w2|...` longest first would."""
+    import re
+
+    from archiver.pipeline.metadata import _alternation
+
+    words = {"mai", "mar", "mars", "march", "marzo", "janv", "jan", "sep", "sept", "k", "a", "a cura di", "di", "ß"}
+    flat = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+    for pattern in (r"(?<!\w)(?P<w>{})(?![^\W\d_])\.?", r"(?P<w>{})", r"(?P<w>{})\s*\d"):
+        old = re.compile(pattern.format(flat), re.I)
+        new = re.compile(pattern.format(_alternation(words)), re.I)
+        assert [(m.span(), m["w"]) for m in new.finditer(text)] == [(m.span(), m["w"]) for m in old.finditer(text)]
+
+
+@pytest.mark.parametrize("text", ["Déjà Vu À PARIS", "Straße", "µs", "Ærø", "Привет Мир", "€ „Zitat“", "ASCII Only"])
+def test_fold_is_casefold(text: str) -> None:
+    from archiver.pipeline.metadata import _fold
+
+    assert _fold(text) == text.casefold()
