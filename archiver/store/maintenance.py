@@ -13,8 +13,9 @@ from sqlalchemy import delete, func, insert, select, text, update
 
 from archiver.pipeline.document import Document as CleanDocument
 from archiver.pipeline.identity import content_hash
-from archiver.store.models import DOCS, INGESTIONS, ORIGINALS, REMOVED, SKETCHES
+from archiver.store.models import DOCS, INGESTIONS, ORIGINALS, PG_DOCS, REMOVED, SKETCHES
 from archiver.store.repository import Store
+from archiver.store.tsvector import search_vector
 
 CHECK_BATCH = 500
 
@@ -107,7 +108,24 @@ def rebuild_index(store: Store) -> None:
         if store.dialect == "sqlite":
             conn.execute(text("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')"))
         else:
+            if store.sets_search(conn):
+                _fill_missing_vectors(conn)
             conn.execute(text("REINDEX INDEX ix_documents_search"))
+
+
+def _fill_missing_vectors(conn: Any) -> None:
+    """Compute the vectors of rows written without one (by psql, say): the writer, not PostgreSQL, makes them."""
+    missing = select(PG_DOCS.c.id).where(PG_DOCS.c.search.is_(None)).order_by(PG_DOCS.c.id)
+    ids = list(conn.execute(missing).scalars())
+    for start in range(0, len(ids), CHECK_BATCH):
+        rows = conn.execute(
+            select(PG_DOCS.c.id, PG_DOCS.c.title, PG_DOCS.c.author, PG_DOCS.c.body).where(
+                PG_DOCS.c.id.in_(ids[start : start + CHECK_BATCH])
+            )
+        ).all()
+        for doc_id, title, author, body in rows:
+            vector = search_vector(title, author, body)
+            conn.execute(update(PG_DOCS).where(PG_DOCS.c.id == doc_id).values(search=vector))
 
 
 # ---------------------------------------------------------------------- reprocess
@@ -195,7 +213,13 @@ def apply_reprocessed(store: Store, document_id: int, document: CleanDocument, r
                 report.merged += 1
                 report.changes.append(f"document {document_id}: same content as document {other} now, merged into it")
                 return
-        conn.execute(update(DOCS).where(DOCS.c.id == document_id).values(**values, updated_at=now))
+        if store.sets_search(conn):  # the vector is no generated column: it follows the text here
+            search = search_vector(meta.title, meta.author, document.body)
+            conn.execute(
+                update(PG_DOCS).where(PG_DOCS.c.id == document_id).values(**values, updated_at=now, search=search)
+            )
+        else:
+            conn.execute(update(DOCS).where(DOCS.c.id == document_id).values(**values, updated_at=now))
         conn.execute(delete(REMOVED).where(REMOVED.c.document_id == document_id))
         if removed_now:
             conn.execute(

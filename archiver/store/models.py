@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     Date,
     DateTime,
     Float,
@@ -16,11 +17,16 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Table,
     Text,
+    TypeDecorator,
 )
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 
 class Base(DeclarativeBase):
@@ -130,6 +136,22 @@ REMOVED = cast(Table, RemovedBlock.__table__)
 BLOCKS = cast(Table, BlockCount.__table__)
 SKETCHES = cast(Table, SketchValue.__table__)
 LOCKS = cast(Table, JobLock.__table__)
+
+
+class TsvectorText(TypeDecorator[str]):
+    """A tsvector written as its text literal: the bound string is cast, so only tsvector_in parses it."""
+
+    impl = TSVECTOR
+    cache_ok = True
+
+    def bind_expression(self, bindvalue: BindParameter[str]) -> ColumnElement[str]:
+        return sql_cast(bindvalue, TSVECTOR)
+
+
+# `documents` as PostgreSQL has it: with the search vector the writer computes (archiver.store.tsvector).
+# SQLite has no such column (FTS5 indexes the text itself), so the ORM model leaves it out.
+PG_DOCS = DOCS.to_metadata(MetaData())
+PG_DOCS.append_column(Column("search", TsvectorText()))
 
 
 def iso(value: Any) -> Any:

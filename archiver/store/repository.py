@@ -23,7 +23,8 @@ from archiver.errors import DatabaseUnavailable, NotFound
 from archiver.pipeline.document import Document as CleanDocument
 from archiver.pipeline.identity import jaccard_of, shingles
 from archiver.store.engine import make_engine, upgrade_schema
-from archiver.store.models import BLOCKS, DOCS, INGESTIONS, LOCKS, ORIGINALS, REMOVED, SKETCHES, iso
+from archiver.store.models import BLOCKS, DOCS, INGESTIONS, LOCKS, ORIGINALS, PG_DOCS, REMOVED, SKETCHES, iso
+from archiver.store.tsvector import search_vector
 
 NEAR_DUPLICATE_MIN_WORDS = 50
 NEAR_DUPLICATE_THRESHOLD = 0.7  # Jaccard similarity of word 3-shingles
@@ -90,14 +91,34 @@ class Store:
         self.dialect = self.engine.dialect.name
         # Who holds a SQLite job lease: one Store, like one PostgreSQL session holds an advisory lock.
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._sets_search: bool | None = None
         if upgrade:
             self.upgrade()
 
     def upgrade(self) -> None:
+        self._sets_search = None
         try:
             upgrade_schema(self.engine)
         except (OperationalError, InterfaceError) as exc:
             raise DatabaseUnavailable(f"cannot reach the database: {_first_line(exc)}") from exc
+
+    def sets_search(self, conn: Connection) -> bool:
+        """Whether writes set `documents.search`: on PostgreSQL from migration 0003 on (before, it was generated).
+
+        Every writer upgrades the schema first; an archive still older is written as it expects.
+        """
+        if self._sets_search is None:
+            self._sets_search = (
+                self.dialect == "postgresql"
+                and conn.execute(
+                    text(
+                        "SELECT attgenerated = '' FROM pg_attribute"
+                        " WHERE attrelid = 'documents'::regclass AND attname = 'search'"
+                    )
+                ).scalar()
+                is True
+            )
+        return self._sets_search
 
     def close(self) -> None:
         self.engine.dispose()
@@ -197,13 +218,14 @@ class Store:
         for a in arrivals:
             h = a.document.content_hash
             if h not in ids and h not in rows:
-                rows[h] = document_row(a.document, now, a.overrides)
+                rows[h] = document_row(a.document, now, a.overrides, search=self.sets_search(conn))
         created: set[int] = set()
         if rows:
+            table = PG_DOCS if self.sets_search(conn) else DOCS
             stmt = (
-                self._insert(DOCS)
+                self._insert(table)
                 .on_conflict_do_nothing(index_elements=["content_hash"])
-                .returning(DOCS.c.id, DOCS.c.content_hash)
+                .returning(table.c.id, table.c.content_hash)
             )
             for doc_id, h in conn.execute(stmt, list(rows.values())).all():
                 ids[h] = doc_id
@@ -402,9 +424,12 @@ class Store:
                     conn.execute(delete(LOCKS).where(LOCKS.c.name == name, LOCKS.c.holder == holder))
 
 
-def document_row(document: CleanDocument, now: datetime, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def document_row(
+    document: CleanDocument, now: datetime, overrides: dict[str, Any] | None = None, *, search: bool = False
+) -> dict[str, Any]:
+    """The `documents` row of a new document; with `search` (PostgreSQL), its search vector too."""
     meta = document.metadata
-    return {
+    row = {
         "overrides": overrides,
         "content_hash": document.content_hash,
         "title": meta.title,
@@ -418,6 +443,9 @@ def document_row(document: CleanDocument, now: datetime, overrides: dict[str, An
         "created_at": now,
         "updated_at": now,
     }
+    if search:
+        row["search"] = search_vector(meta.title, meta.author, document.body)
+    return row
 
 
 def document_dict(row: Any) -> dict[str, Any]:

@@ -508,7 +508,7 @@ def test_upgrade_from_0001_keeps_documents_and_answers(kind: str, tmp_path: Path
         store = Store(url, upgrade=True)  # what `archiver run` does on start
         try:
             with store.engine.connect() as conn:
-                assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+                assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
             assert {q: search(store, q, limit=50) for q in queries} == before
             assert before["employes"] and before["wordy"] and before['"common words"']
             assert list(iter_export_jsonl(store)) == exported
@@ -532,3 +532,60 @@ def test_upgrade_from_0001_keeps_documents_and_answers(kind: str, tmp_path: Path
     finally:
         if kind == "postgresql":
             drop_pg_database(url)
+
+
+# ------------------------------------------------------------------ search vectors built by the writer (PostgreSQL)
+
+# PostgreSQL only (SQLite's FTS5 indexes the text itself): these run on the shared archive on PostgreSQL alone.
+PG_ONLY = pytest.mark.parametrize("module_database_url", ["postgresql"], indirect=True)
+
+# What `documents.search` was generated as until migration 0003.
+OLD_SEARCH_EXPRESSION = """setweight(to_tsvector('simple', archiver_unaccent(coalesce({t}, ''))), 'A') ||
+    setweight(to_tsvector('simple', archiver_unaccent(coalesce({a}, ''))), 'B') ||
+    setweight(to_tsvector('simple', archiver_unaccent(left({b}, 500000))), 'C')"""
+
+
+@PG_ONLY
+def test_python_vector_equals_the_old_generated_one_for_ordinary_text(store: Store) -> None:
+    from archiver.store.tsvector import search_vector
+
+    title, author = "Les employés de l'hôpital", "Jürgen Müller"
+    body = (
+        "Straße, ŒUVRE et Éléphant: l'économie a progressé mardi; the council's budget (schools, libraries) "
+        "was approved again. Les employés, les employés!\n\nDeuxième paragraphe, 2024 et 17 voix."
+    )
+    expression = OLD_SEARCH_EXPRESSION.format(t=":t", a=":a", b=":b")
+    with store.engine.connect() as conn:
+        same = conn.execute(
+            text(f"SELECT CAST(:v AS tsvector) = ({expression})"),
+            {"v": search_vector(title, author, body), "t": title, "a": author, "b": body},
+        ).scalar_one()
+    assert same
+
+
+@PG_ONLY
+def test_every_word_the_old_vector_held_is_still_found(store: Store) -> None:
+    """Search-equivalence on the known archive: each word PostgreSQL's parser indexed matches the new vector."""
+    expression = OLD_SEARCH_EXPRESSION.format(t="title", a="author", b="body")
+    with store.engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT id, tsvector_to_array({expression}) FROM documents")).all()
+        assert rows
+        for doc_id, lexemes in rows:
+            for lexeme in lexemes:
+                words = parse(lexeme)  # "chemin-de-fer" is a phrase of its parts, "3.14" of "3" and "14"
+                found = conn.execute(
+                    text("SELECT search @@ to_tsquery('simple', :q) FROM documents WHERE id = :id"),
+                    {"q": words.tsquery(), "id": doc_id},
+                ).scalar_one()
+                assert found, (doc_id, lexeme)
+
+
+@PG_ONLY
+def test_documents_are_found_through_the_vector_the_writer_stored(store: Store, corpus: Corpus) -> None:
+    with store.engine.connect() as conn:
+        generated = conn.execute(
+            text("SELECT attgenerated FROM pg_attribute WHERE attrelid = 'documents'::regclass AND attname = 'search'")
+        ).scalar_one()
+        missing = conn.execute(text("SELECT count(*) FROM documents WHERE search IS NULL")).scalar_one()
+    assert generated == "" and missing == 0
+    assert ids(search(store, '"chemin de fer"')) == ids(search(store, "chemin-de-fer"))
