@@ -23,21 +23,24 @@ The method carries what works on HTML over to plain text:
    subheadings, table rows and short sentences stay); dropped are blocks with a cue, the section
    after a "Related" cue up to the next text, runs of headline-and-summary teasers in the second
    half (a table row with a number is not a headline; a dateline such as "2H ago" between teasers
-   belongs to them), and an author's bio ("Jane Doe is a
-   reporter...", or the box under an "About Jane Doe" heading) at the end.
+   belongs to them), an author's bio ("Jane Doe is a
+   reporter...", or the box under an "About Jane Doe" heading) at the end, captions that end with a
+   picture credit ("(AP Photo/Jane Doe)", "Jane Doe / AFP": long enough to count as text, they stay
+   in the region), and the date and byline lines of the header when the region starts above them
+   (with a standfirst or a caption).
 6. Outside the region everything is dropped: the reason is the block's cue, else its side of the
    article (header, navigation, footer, or the comments/related section it follows).
 """
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain, filterfalse, pairwise
+from itertools import chain, filterfalse, islice, pairwise
+from operator import attrgetter
 
 from archiver.pipeline.identity import block_hash
 from archiver.pipeline.rules import load_rules
@@ -86,8 +89,15 @@ STAMP_WORDS = 4  # a date or time line ("Nov 18", "updated 16M ago") has at most
 SUMMARY_SKIP = 2  # cue blocks (an advert, a caption) that may stand between key points and the article
 ABOUT_NAME_WORDS = 4  # "About Jane Doe": a name of at most this many words after "about"
 TEASER_HEADLINE_WORDS = 1  # a teaser's headline: a capitalised line of at least this many words
+DATELINE_WORDS = 20  # a date or byline line ("Published Nov. 18, 2019 8:22 AM EST") has at most this many words
+DATELINE_BLOCKS = 8  # ... and ends the article's header when it is within this many blocks of its start
+HEADER_SHARE = 0.25  # ... and at most this share of the article's good text lies above it (a standfirst)
+CREDIT_WORDS = 8  # a picture credit that ends a block ("(AP Photo/Jane Doe)") has at most this many words
+
+PREFIX_SCAN = 8  # a matcher with at most this many prefixes looks for each as a substring before the pattern
 
 _WORD = re.compile(r"\w+")
+_WORD_COUNT = attrgetter("words")
 _BULLET = re.compile(r"^(?:[*+o•·▪◦‣-])\s+")
 _SENTENCE_END = frozenset(".!?…:;»\"'”“)]。！？；：」』）")  # the last character of a sentence (blocks are stripped)
 _LEAD_NUMBER = re.compile(r"\d{1,6}")
@@ -100,6 +110,10 @@ _COUNT = re.compile(r"\(\d+\)|\d+")
 _NAME_COPULA = re.compile(r"^((?:[A-ZÀ-ÝĀ-ſА-Я][\w'’.-]+\s+){1,3})(\w+)\s")
 _SEPARATORS = re.compile(r"\s*[|/•·,;]\s*|\s+")
 _LEAD_MARKS = re.compile(r"^[^\w]+")  # "» Headline", "“Quoted headline”": the capital comes after these
+_CLOCK = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")  # "8:22", "19:14": a time of day
+_BRACKET_TAIL = re.compile(r"[(\[]([^()\[\]]*)[)\]]\W*$")  # "... (AP Photo/Jane Doe)": the last brackets
+_SLASH_TAIL = re.compile(r"\s/\s*([^/]*)$")  # "... Jane Doe / AFP": what follows the last slash
+_SENTENCE_TAIL = re.compile(r"[.!?…]\s*([^.!?…]*)$")  # what follows the last end of a sentence
 
 
 # ---------------------------------------------------------------- data
@@ -139,6 +153,7 @@ class _Matcher:
         }
         self.first_words = frozenset(self.first)
         self.literal_first = frozenset(self.literal_words)
+        self.triggers = self.first_words | self.literal_first
         # prefixes, longest first, in one pattern; matches count at the start of a word only. The
         # pattern has no leading \b, so the regex engine can skip ahead to the prefixes' first
         # letters (with \b it tries every position); _prefix checks the start of the word itself.
@@ -147,28 +162,38 @@ class _Matcher:
             re.compile("(?:" + "|".join(map(re.escape, longest_first)) + ")") if longest_first else None
         )
         self.prefix_kind = prefixes
+        # a few prefixes are cheaper to look for one by one (a substring search each, in C) than with
+        # the pattern, which tries every position of the block: then the pattern runs only on a hit
+        self.prefix_scan = tuple(longest_first) if len(longest_first) <= PREFIX_SCAN else ()
 
     def find(self, folded: str, tokens: list[str]) -> str | None:
-        """The kind of the first cue in the block: phrases, then prefixes, then literals."""
-        kind = self._phrase(tokens)
-        if kind is None and self.prefix_pattern is not None:
-            kind = self._prefix(folded)
-        if kind is None:
-            kind = self._literal(folded, tokens)
-        return kind
+        """The kind of the first cue in the block: phrases, then prefixes, then literals.
 
-    def _phrase(self, tokens: list[str]) -> str | None:
+        The first words of phrases and of literals present in the block are found in one pass.
+        """
+        present = self.triggers.intersection(tokens)
+        if present and not self.first_words.isdisjoint(present):
+            kind = self._phrase(tokens, present)
+            if kind is not None:
+                return kind
+        if self.prefix_pattern is not None:
+            kind = self._prefix(folded)
+            if kind is not None:
+                return kind
+        return self._literal(folded, tokens, present)
+
+    def _phrase(self, tokens: list[str], present: frozenset[str]) -> str | None:
         """The phrase that starts first in the tokens (the longest one there), or None.
 
         Common words ("in", "de", "is") start phrases, so most blocks have a candidate: rather than
-        walk every token, only the occurrences of the first words present are tried (list.index, in C).
+        walk every token, only the occurrences of the first words `present` are tried (list.index, in C).
         """
-        present = self.first_words.intersection(tokens)
-        if not present:
-            return None
         best, found = len(tokens), None
+        first_lists = self.first_lists
         for word in present:
-            candidates = self.first_lists[word]
+            candidates = first_lists.get(word)
+            if candidates is None:  # the first word of a literal only
+                continue
             i = tokens.index(word)
             while i < best:
                 kind = _phrase_at(tokens, i, candidates)
@@ -181,9 +206,12 @@ class _Matcher:
                     break
         return found
 
-    def _literal(self, folded: str, tokens: list[str]) -> str | None:
-        """The kind of the first literal phrase ("photo:", "©") in the block, or None."""
-        if not self.literal_first.isdisjoint(tokens):
+    def _literal(self, folded: str, tokens: list[str], present: frozenset[str]) -> str | None:
+        """The kind of the first literal phrase ("photo:", "©") in the block, or None.
+
+        `present`: the block's words among the matcher's triggers (see find).
+        """
+        if not self.literal_first.isdisjoint(present):
             literal_words = self.literal_words
             for token in tokens:
                 found = literal_words.get(token)
@@ -199,6 +227,12 @@ class _Matcher:
     def _prefix(self, folded: str) -> str | None:
         """The kind of the first prefix that starts a word (the longest one there), or None."""
         assert self.prefix_pattern is not None
+        if self.prefix_scan:
+            for prefix in self.prefix_scan:
+                if prefix in folded:
+                    break
+            else:
+                return None  # none of the few prefixes is in the block
         match = self.prefix_pattern.search(folded)
         while match is not None:
             start = match.start()
@@ -229,9 +263,14 @@ class _Cues:
     ends: _Matcher
     end_lines: frozenset[str]
     line_words: frozenset[str]  # every word of the whole-line cues: a line with none is no line of cues
+    line_max_words: int  # the most words (not numbers) of a whole-line cue
+    credit_words: frozenset[str]  # the words of picture credits (see _credits)
 
 
 def _fold(text: str) -> str:
+    """casefold, with "’" and "ʼ" made "'"; for ASCII text that is lower(), which is cheaper."""
+    if text.isascii():
+        return text.lower()
     return text.casefold().replace("’", "'").replace("ʼ", "'")
 
 
@@ -256,6 +295,8 @@ def _cues() -> _Cues:
         _Matcher(_by_kind(rules.get("ends", {}))),
         frozenset(_by_kind(rules.get("ends", {}))),
         frozenset(chain.from_iterable(_WORD.findall(line) for line in lines)),
+        max((len(list(filterfalse(str.isdigit, _WORD.findall(line)))) for line in lines), default=0),
+        _credits().words,
     )
 
 
@@ -288,6 +329,58 @@ def _determiners() -> frozenset[str]:
     return frozenset(
         _fold(w) for ws in load_rules("boilerplate").get("bio", {}).get("determiner", {}).values() for w in ws
     )
+
+
+@dataclass(frozen=True)
+class _Credits:
+    """Picture credits from the data: labels ("photo", "foto"), picture libraries, news agencies."""
+
+    labels: frozenset[str]
+    files: frozenset[str]  # labels that credit a picture in brackets only: "(File)", "[Archivo: EFE]"
+    pictures: frozenset[str]
+    news: frozenset[str]
+    words: frozenset[str]  # all of them: a block without one among its last words ends with no credit
+    label_then_name: re.Pattern[str]  # a label then a separator or "by": "photo:", "file/", "credit...", "photo by"
+    tail: re.Pattern[str]  # a sentence, then a label (not a file) and a name up to the end: "... 2007. Credit: NASA"
+
+
+@cache
+def _credits() -> _Credits:
+    """The credit words of every language at once: an English agency credits a picture on a French page."""
+    section = load_rules("boilerplate").get("credit", {})
+    labels = frozenset(_fold(w) for ws in section.get("label", {}).values() for w in ws)
+    files = frozenset(_fold(w) for ws in section.get("file", {}).values() for w in ws)
+    agencies = section.get("agency", {})
+    pictures = frozenset(_fold(w) for w in agencies.get("picture", ()))
+    news = frozenset(_fold(w) for w in agencies.get("news", ()))
+    both = _alternatives(labels | files)
+    label_then_name = rf"\b(?:{both})\b\s*(?::|/|\.\.\.|…|\bby\b|\bvon\b|\bpar\b|\bdi\b|\bde\b)"
+    return _Credits(
+        labels,
+        files,
+        pictures,
+        news,
+        labels | files | pictures | news | {"via"},
+        re.compile(label_then_name),
+        re.compile(rf"(?:^|[.!?…]\s*)(?:{_alternatives(labels)})(?:\s*(?::|\.\.\.|…)|/(?=\S))\s*[^.!?…:]+$"),
+    )
+
+
+def _alternatives(words: frozenset[str]) -> str:
+    """A regex alternation of the words, longest first; one that matches nothing for no words."""
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True))) or "(?!)"
+
+
+@cache
+def _datelines() -> tuple[tuple[str, ...], frozenset[str]]:
+    """The words that open a date line ("published", "updated") and a byline ("by", "von"), folded.
+
+    The first as a tuple, for str.startswith.
+    """
+    section = load_rules("boilerplate").get("dateline", {})
+    published = tuple(sorted({_fold(w) for ws in section.get("published", {}).values() for w in ws}))
+    by = frozenset(_fold(w) for ws in section.get("by", {}).values() for w in ws)
+    return published, by
 
 
 @cache
@@ -354,7 +447,9 @@ class _Block:
     counted: int  # the number it starts with (a quantity, a step, a rank), else -1
     stamp: bool  # a few words with a digit and no sentence: a date, a time, a count
     tokens: list[str]  # words, folded, without numbers
-    numbered: bool = False  # starts with "1. ", "2) ": a numbered section, step or item
+    numbered: bool  # starts with "1. ", "2) ": a numbered section, step or item
+    credit: bool  # ends with a picture credit: a caption, however long
+    dateline: bool  # a line with the article's date or byline: "Updated Nov 18, 2019 4:46 PM", "By Jane Doe"
     cls: int = SHORT
     table: bool = False  # a short line in a long run of plain lines: a table, a recipe, a schedule
     listed: bool = False  # an item of a list that the article announces
@@ -364,9 +459,13 @@ def _page_language(features: Sequence[_Block], language: str | None) -> str | No
     """The detected language, unless the longest blocks' stopwords say another one much more clearly."""
     stop = _stopwords()
     index = _stopword_index()
-    longest = heapq.nlargest(8, features, key=lambda b: len(b.tokens))
-    words = [w for b in longest for w in b.tokens[:LANG_SAMPLE_WORDS]][:LANG_SAMPLE_WORDS]
+    # the 8 longest blocks (sorted, as heapq.nlargest would: ties in page order), their first words;
+    # b.words is still len(b.tokens) here (_add_density changes it for CJK later)
+    longest = sorted(features, key=_WORD_COUNT, reverse=True)[:8]
+    words = list(islice(chain.from_iterable(b.tokens for b in longest), LANG_SAMPLE_WORDS))
     fallback = language if language in stop else None
+    if fallback is not None and _holds(words, stop[fallback], index):
+        return fallback
     # one C-level pass: the languages of every stopword in the sample, counted
     hits = Counter(chain.from_iterable(filter(None, map(index.get, words))))
     if not hits:
@@ -375,6 +474,16 @@ def _page_language(features: Sequence[_Block], language: str | None) -> str | No
     if fallback is not None and hits.get(fallback, 0) >= 0.8 * hits[best]:
         return fallback
     return best if hits[best] >= 0.15 * len(words) else fallback
+
+
+def _holds(words: list[str], own: frozenset[str], index: dict[str, tuple[str, ...]]) -> bool:
+    """The detected language has at least 0.8 times the stopwords of any other in the sample, for sure.
+
+    No language can have more hits than there are stopwords of any language in the sample, so when the
+    detected language has 0.8 times that many, _page_language keeps it without counting every language's
+    hits (a common word is a stopword in dozens of languages: counting them all is the costly part).
+    """
+    return sum(map(own.__contains__, words)) >= 0.8 * sum(map(index.__contains__, words))
 
 
 def _features(block: str, cues: _Cues, block_words: list[str] | None = None) -> _Block:
@@ -388,41 +497,63 @@ def _features(block: str, cues: _Cues, block_words: list[str] | None = None) -> 
     all_tokens = _words(block, folded, block_words, bullet_match is not None)
     tokens = list(filterfalse(str.isdigit, all_tokens))
     words = len(tokens)
-    cue = None
-    end = None
+    cue = end = None
     heading_end = False
-    if words <= BANNER_MAX_WORDS:  # cues speak only for short blocks: long ones skip the matching
-        bare = _STRIP_LINE.sub("", _COUNT.sub("", folded)).strip() if words <= PHRASE_MAX_WORDS else folded
-        if bare in cues.lines or not bare:
-            cue = cues.lines.get(bare, "navigation")
-        elif words <= 10 and not cues.line_words.isdisjoint(all_tokens) and (kind := _line_of_cues(bare, cues)):
-            cue = kind
-        elif words <= PHRASE_MAX_WORDS:
-            cue = cues.phrases.find(folded, all_tokens) or cues.banners.find(folded, all_tokens)
-        else:
-            cue = cues.banners.find(folded, all_tokens) or _label_cue(folded, cues)
-        if words <= 12:
-            end = cues.ends.find(folded, all_tokens)
-            heading_end = end is not None and bare in cues.end_lines
-            if end is not None and not heading_end and _inline_link(folded):
-                cue, end = cue or end, None
+    if words <= PHRASE_MAX_WORDS:
+        cue, end, heading_end = _short_cues(folded, all_tokens, words, cues)
+    elif words <= BANNER_MAX_WORDS:  # cues speak only for short blocks: long ones skip the matching
+        cue = _banner_cue(folded, all_tokens, words, cues)
+    last = text[-1:]
+    digit_first = text[:1].isdigit()
+    # positional, in the order of the fields (keywords cost more than the rest of the block's features)
     return _Block(
-        words=words,
-        chars=len(text),
-        stop=0.0,
-        sentence=text[-1:] in _SENTENCE_END,
-        bullet=bool(bullet_match),
-        cue=cue,
-        end=end,
-        heading_end=heading_end,
-        capital=_capital(text),
-        colon=text[-1:] in _COLONS,
-        numbers=len(tokens) < len(all_tokens),
-        counted=int(lead.group()) if text[:1].isdigit() and (lead := _LEAD_NUMBER.match(text)) else -1,
-        stamp=len(all_tokens) <= STAMP_WORDS and _DIGIT.search(text) is not None and text[-1:] not in ".!?",
-        tokens=tokens,
-        numbered=text[:1].isdigit() and _SECTION_NUMBER.match(text) is not None,
+        words,
+        len(text),  # chars
+        0.0,  # stop
+        last in _SENTENCE_END,  # sentence
+        bullet_match is not None,  # bullet
+        cue,
+        end,
+        heading_end,
+        _capital(text),  # capital
+        last in _COLONS,  # colon
+        words < len(all_tokens),  # numbers
+        int(lead.group()) if digit_first and (lead := _LEAD_NUMBER.match(text)) else -1,  # counted
+        len(all_tokens) <= STAMP_WORDS and last not in ".!?" and _DIGIT.search(text) is not None,  # stamp
+        tokens,
+        digit_first and _SECTION_NUMBER.match(text) is not None,  # numbered
+        not cues.credit_words.isdisjoint(all_tokens[-CREDIT_WORDS:]) and _credit_tail(folded),  # credit
+        len(all_tokens) <= DATELINE_WORDS and last not in ".!?" and _dateline(text, folded, all_tokens),  # dateline
     )
+
+
+def _short_cues(folded: str, tokens: list[str], words: int, cues: _Cues) -> tuple[str | None, str | None, bool]:
+    """(cue, closing cue, heading_end) of a block of at most PHRASE_MAX_WORDS words: line, phrase and banner cues."""
+    bare = _STRIP_LINE.sub("", _COUNT.sub("", folded)).strip()
+    cue: str | None
+    if bare in cues.lines or not bare:
+        cue = cues.lines.get(bare, "navigation")
+    elif words <= 10 and not cues.line_words.isdisjoint(tokens) and (kind := _line_of_cues(bare, cues)):
+        cue = kind
+    else:
+        cue = cues.phrases.find(folded, tokens) or cues.banners.find(folded, tokens)
+    if words > 12:
+        return cue, None, False
+    end = cues.ends.find(folded, tokens)
+    heading_end = end is not None and bare in cues.end_lines
+    if end is not None and not heading_end and _inline_link(folded):
+        return cue or end, None, heading_end
+    return cue, end, heading_end
+
+
+def _banner_cue(folded: str, tokens: list[str], words: int, cues: _Cues) -> str | None:
+    """The cue of a block of more than PHRASE_MAX_WORDS words (and at most BANNER_MAX_WORDS): banners only.
+
+    A whole-line cue has at most `cues.line_max_words` words, so longer blocks skip looking for one.
+    """
+    if words <= cues.line_max_words and folded in cues.lines:
+        return cues.lines[folded]
+    return cues.banners.find(folded, tokens) or _label_cue(folded, cues)
 
 
 def _words(block: str, folded: str, words: list[str] | None, bullet: bool) -> list[str]:
@@ -435,6 +566,60 @@ def _words(block: str, folded: str, words: list[str] | None, bullet: bool) -> li
     if words is None or "ʼ" in block or "ŉ" in block:
         return _WORD.findall(folded)
     return words[1:] if bullet and block[0] == "o" else words
+
+
+def _dateline(text: str, folded: str, tokens: list[str]) -> bool:
+    """A line that dates or signs the article: a time of day, "Published ..." with a number, "By Jane Doe"."""
+    if ":" in text and _CLOCK.search(text):
+        return True
+    published, by = _datelines()
+    if folded.startswith(published) and _DIGIT.search(text):
+        return True
+    if not tokens or tokens[0] not in by:
+        return False
+    words = text.split()
+    return 2 <= len(words) <= 5 and all(_capital(w) for w in words[1:])
+
+
+def _credit_tail(folded: str) -> bool:
+    """The block ends with a picture credit, the way captions do in every language.
+
+    "... in Paris. (AP Photo/Jane Doe)", "(Foto: dpa)", "[File: Reuters]", "(NASA via AP)", "(Getty)";
+    "... Jane Doe / AFP"; "... in 2007. Credit: NASA", "... of the drug. Getty Images". A news agency
+    alone in brackets is no credit: "(dpa)", "(Reuters)" sign the article's text. Nor is a reference to
+    a picture: "(right picture)", "(16 images)" have no separator after the label.
+    """
+    credits = _credits()
+    bracket = _BRACKET_TAIL.search(folded)
+    if bracket is not None:
+        words = _WORD.findall(bracket.group(1))
+        if 0 < len(words) <= CREDIT_WORDS and _credit_in_brackets(bracket.group(1), words, credits):
+            return True
+    slash = _SLASH_TAIL.search(folded)
+    if slash is not None and _few_words_naming(slash.group(1), CREDIT_WORDS // 2, credits.news | credits.pictures):
+        return True
+    tail = _SENTENCE_TAIL.search(folded)
+    if tail is not None and _few_words_naming(tail.group(1), 3, credits.pictures):
+        return True
+    match = credits.tail.search(folded)
+    return match is not None and len(_WORD.findall(match.group())) <= CREDIT_WORDS
+
+
+def _few_words_naming(text: str, most: int, names: frozenset[str]) -> bool:
+    """`text` has one to `most` words, one of them in `names` ("Jane Doe / AFP": "afp")."""
+    words = _WORD.findall(text)
+    return 0 < len(words) <= most and not names.isdisjoint(words)
+
+
+def _credit_in_brackets(inside: str, words: list[str], credits: _Credits) -> bool:
+    """What brackets at the end of a caption hold: a label then a name, a picture library, "X via Y"."""
+    if not credits.pictures.isdisjoint(words) or credits.label_then_name.search(inside):
+        return True
+    labels = credits.labels | credits.files
+    labelled = not labels.isdisjoint(words)
+    if labelled and (all(w in labels for w in words) or "/" in inside or not credits.news.isdisjoint(words)):
+        return True
+    return "via" in words[1:-1]
 
 
 def _capital(text: str) -> bool:
@@ -558,12 +743,15 @@ def _mark_tables(features: Sequence[_Block]) -> None:
     for i in range(n + 1):
         if i < n and features[i].bullet and features[i].counted >= 0 and features[i].cue is None:
             continue
-        counts = [f.counted for f in features[run_start:i]]
-        ranked = all(b == a + 1 for a, b in pairwise(counts))  # 1, 2, 3: a top list
-        if i - run_start >= QUANTITY_RUN and not ranked:
+        if i - run_start >= QUANTITY_RUN and not _ranked([f.counted for f in features[run_start:i]]):
             for f in features[run_start:i]:
                 f.table = True
         run_start = i + 1
+
+
+def _ranked(counts: list[int]) -> bool:
+    """1, 2, 3...: the numbers of a top list, not quantities."""
+    return all(b == a + 1 for a, b in pairwise(counts))
 
 
 def _region(features: Sequence[_Block]) -> tuple[int, int]:
@@ -610,6 +798,26 @@ def _barrier_end(features: Sequence[_Block], start: int, end: int) -> int:
         if b.cls == GOOD:
             seen += b.words
     return end
+
+
+def _header_datelines(features: Sequence[_Block], start: int, end: int) -> set[int]:
+    """The date and byline lines of the article's header, where the article's region starts above them.
+
+    A page sets a title, a standfirst (a sentence or two that sum the article up), a caption, then the
+    byline and the date, then the article. The standfirst and the caption are text, so the region may
+    start with them and take in the byline and date lines: those within DATELINE_BLOCKS of its start,
+    with at most HEADER_SHARE of the good text above them, are the header's.
+    """
+    total = sum(b.words for b in features[start:end] if b.cls == GOOD)
+    seen = 0
+    out: set[int] = set()
+    for i in range(start, min(end, start + DATELINE_BLOCKS)):
+        b = features[i]
+        if b.dateline and not b.table and seen <= HEADER_SHARE * total:
+            out.add(i)
+        if b.cls == GOOD:
+            seen += b.words
+    return out
 
 
 def _announced_list(features: Sequence[_Block], start: int, end: int) -> int:
@@ -885,6 +1093,7 @@ def classify(
                 k += 1
     teasers = _teaser_runs(features, start, end)
     bios = _bios(blocks, features, start, end)
+    datelines = _header_datelines(features, start, end)
 
     verdicts: list[Verdict] = []
     after_reason = "footer"
@@ -902,6 +1111,10 @@ def classify(
             verdicts.append(Verdict(False, "learned"))
         elif b.cue is not None:
             verdicts.append(Verdict(False, b.cue))
+        elif b.credit:
+            verdicts.append(Verdict(False, "caption"))
+        elif i in datelines:
+            verdicts.append(Verdict(False, "header"))
         elif i in bios:
             verdicts.append(Verdict(False, "author_bio"))
         elif i < start:

@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 from archiver.pipeline import clean
-from archiver.pipeline.boilerplate import Verdict, _cues, _features, _is_word_char, classify, join_blocks, split_blocks
+from archiver.pipeline.boilerplate import (
+    Verdict,
+    _cues,
+    _features,
+    _fold,
+    _is_word_char,
+    _page_language,
+    classify,
+    join_blocks,
+    split_blocks,
+)
 from archiver.pipeline.decode import decode
 from archiver.pipeline.identity import block_hash
 from archiver.pipeline.normalize import normalize_text
@@ -492,3 +502,106 @@ def test_an_about_subheading_that_is_no_name_stays() -> None:
     body = _clean_text("\n\n".join(page))
     assert subheading in body
     assert all(paragraph in body for paragraph in ARTICLE["en"])
+
+
+# ---------------------------------------------------------------- captions, notices, datelines
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "The old mill by the river, seen from the bridge on a winter morning in 2019. (AP Photo/Jane Roe, File)",
+        "Workers repair the roof of the town hall after the storm last week. John Roe / AFP",
+        "The harbour at dawn, when the first boats come in with the night's catch.Credit...Jane Roe/The Daily Example",
+        "A crowd waits outside the station for the first train after the strike ended. [File: Reuters]",
+        "The new bridge over the river, which opens to traffic in the spring. (Harbour Board via AP)",
+        "A farmer walks through his field of wheat before the harvest begins next month. Getty",
+    ],
+)
+def test_a_caption_ending_in_a_picture_credit_goes(caption: str) -> None:
+    # Long enough to count as text, so the article's region takes it in: the credit gives it away.
+    page = [ARTICLE["en"][0], caption, *ARTICLE["en"][1:]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert verdicts[caption] == Verdict(False, "caption")
+    assert all(verdicts[paragraph].keep for paragraph in ARTICLE["en"])
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "The council will meet again in May, when the first figures for the year are known. (dpa)",
+        "Then swing the hips forward and back again in the rhythm of the music (right picture).",
+        "The report was written for the council by the office of statistics (Source: city of Example).",
+    ],
+)
+def test_a_paragraph_ending_in_an_agency_or_a_picture_reference_stays(paragraph: str) -> None:
+    # A news agency in brackets signs the text; "(right picture)" points at a picture: no credits.
+    page = [ARTICLE["en"][0], paragraph, *ARTICLE["en"][1:]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert verdicts[paragraph].keep
+
+
+@pytest.mark.parametrize(
+    ("notice", "reason"),
+    [
+        ("No spam, ever. You can unsubscribe at any time with one click.", "newsletter"),
+        ("You are using an outdated browser. Please update to a modern browser for the best experience.", "navigation"),
+        ("Please enable JavaScript to watch this video.", "navigation"),
+        ("This copy is for your personal, non-commercial use only. Order copies for your colleagues.", "legal"),
+    ],
+)
+def test_sign_up_browser_and_reprint_notices_go(notice: str, reason: str) -> None:
+    page = [ARTICLE["en"][0], notice, *ARTICLE["en"][1:]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert verdicts[notice] == Verdict(False, reason)
+
+
+def test_the_date_and_byline_lines_of_the_header_go_and_the_standfirst_stays() -> None:
+    # Title, standfirst (text: the region starts with it), byline and date, then the article.
+    standfirst = "The council has approved the new budget after months of talks with the unions."
+    byline, date = "By Jane Roe", "Published Nov. 18, 2019 8:22 AM EST"
+    page = ["Budget approved", standfirst, byline, date, *ARTICLE["en"]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert verdicts[standfirst].keep
+    assert verdicts[byline] == Verdict(False, "header")
+    assert verdicts[date] == Verdict(False, "header")
+    assert all(verdicts[paragraph].keep for paragraph in ARTICLE["en"])
+
+
+def test_times_inside_the_article_stay() -> None:
+    # A programme of the day in the middle of the article: times, far from its header.
+    programme = ["10:00 Opening of the market", "12:30 Lunch in the town hall", "15:00 Concert in the park"]
+    page = [*ARTICLE["en"][:2], *programme, ARTICLE["en"][2], *ARTICLE["en"][:2]]
+    verdicts = classify(page, "en")
+    assert all(v.keep for line, v in zip(page, verdicts, strict=True) if line in programme)
+
+
+# ---------------------------------------------------------------- the cheaper paths give the same answers
+
+
+def test_features_fill_each_field() -> None:
+    # _features builds the block positionally: each field gets its own value.
+    cues = _cues()
+    dated = _features("1. Published Nov 18, 2019 8:22 AM", cues)
+    assert (dated.words, dated.numbered, dated.counted, dated.dateline, dated.numbers) == (3, True, 1, True, True)
+    assert not (dated.stamp or dated.sentence or dated.colon or dated.capital or dated.bullet or dated.credit)
+    caption = _features("* Harbour at dawn. (AP Photo/Jane Roe)", cues)
+    assert (caption.bullet, caption.credit, caption.sentence, caption.capital) == (True, True, True, True)
+    assert (caption.counted, caption.numbered, caption.dateline, caption.numbers) == (-1, False, False, False)
+    assert caption.chars == len("Harbour at dawn. (AP Photo/Jane Roe)")
+    assert caption.tokens == ["harbour", "at", "dawn", "ap", "photo", "jane", "roe"]
+    listing = _features("Ingredients:", cues)
+    assert listing.colon and listing.capital and listing.sentence  # ":" ends a sentence too
+
+
+@pytest.mark.parametrize("text", ["Hello World", "It’s HERE", "Straße ʼn", "İstanbul", "ÉTÉ 2019", ""])
+def test_fold_is_casefold_with_apostrophes_made_plain(text: str) -> None:
+    assert _fold(text) == text.casefold().replace("’", "'").replace("ʼ", "'")
+
+
+def test_the_detected_language_stays_unless_the_stopwords_say_another() -> None:
+    # German text: "de" holds (the quick check), "en" gives way to "de" (every language counted).
+    features = [_features(paragraph, _cues()) for paragraph in ARTICLE["de"]]
+    assert _page_language(features, "de") == "de"
+    assert _page_language(features, "en") == "de"
+    assert _page_language(features, None) == "de"
