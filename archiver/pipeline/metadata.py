@@ -53,6 +53,8 @@ AFTER_LEDE = 1.5  # against a title under the first paragraph of prose (`_lede`)
 LEDE_BLOCKS = 12  # a lede: this many paragraphs before the body, at most
 SITE_NAME = 2.0  # against a title that a copyright line names: the site's name
 FOLLOW_BONUS = 1.5  # for a title with a byline or a date under it
+SENTENCE_TITLE_COST = 1.0  # against a heading in sentence case with a full stop (with a byline or a date under it)
+WHOLE_TITLE_LINES = 6  # a heading holding a breadcrumb's headline whole: this many lines under it, at most
 QUOTED_BONUS = 3.0  # for a title that another line quotes whole: '3 thoughts on "Title"'
 MARK_CHARS = 250  # a date or a byline under a title sits on a short line
 PROSE_DATE_CHARS = 100  # a date in a longer line is one of a sentence or a caption
@@ -1198,7 +1200,8 @@ def _title_rest(ctx: _TitleContext, index: int, base: _Base) -> float:
     # the most the rest can add: a repeated title, words the body repeats, a byline under it
     if score + 1.5 + BODY_WEIGHT + FOLLOW_BONUS < MIN_TITLE_SCORE:
         return score
-    score += _follow_bonus(ctx, index)
+    follow = _follow_bonus(ctx, index)
+    score += follow
     if score + 1.5 + BODY_WEIGHT < MIN_TITLE_SCORE:
         return score
     if _urlish(text):
@@ -1208,9 +1211,11 @@ def _title_rest(ctx: _TitleContext, index: int, base: _Base) -> float:
     if full_stop:
         long_words = [w for w in words if len(w) > 3]
         if sum(w[0].isupper() for w in long_words) < 0.6 * len(long_words):
-            return -99.0  # a sentence; a headline with a full stop is written in title case
+            if not (follow and ctx.lines[index].single):
+                return -99.0  # a sentence; a headline with a full stop is written in title case
+            score -= SENTENCE_TITLE_COST  # unless it stands alone over a byline or a date: a blog's headline
         score -= 2.5
-    if "|" in text or (_CRUMB_MARK.search(text) and _is_crumb(text)):
+    if ("|" in text and _pipe_list(text)) or (_CRUMB_MARK.search(text) and _is_crumb(text)):
         score -= 1.5
     if _HEADING_BREAK.search(text):
         score -= 1.5
@@ -1245,6 +1250,16 @@ def _title_rest(ctx: _TitleContext, index: int, base: _Base) -> float:
             return -99.0
         score -= 1.0
     return score
+
+
+def _pipe_list(text: str) -> bool:
+    """Whether the "|" in `text` separates labels ("News | Sport | Weather") or a site's name ("Title | Site").
+
+    One " | " after a kicker of three words or fewer and before a phrase of four or more sets the
+    kicker apart from the headline ("Update | Crash victims identified"): a title line still.
+    """
+    parts = text.split(" | ")
+    return len(parts) != 2 or text.count("|") != 1 or len(parts[0].split()) > 3 or len(parts[1].split()) < 4
 
 
 def _body_words(ctx: _TitleContext) -> str:
@@ -1431,7 +1446,22 @@ def _title(lines: Sequence[_Line], body_line: int, body: str, language: str | No
                 break
         if best is None or score > best[0] or (score == best[0] and index < best[1]):
             best = (score, index)  # ties go to the line nearer the top, as in page order
-    return best[1] if best else None
+    if best is None:
+        return None
+    # an item of a breadcrumb or a menu may show the headline cut short: the heading under it that holds it whole wins
+    text = _heading(lines[best[1]].text)
+    if text is not lines[best[1]].text:
+        for later in range(best[1] + 1, min(body_line, best[1] + WHOLE_TITLE_LINES)):
+            longer = lines[later].text
+            if (
+                later in bases
+                and text in longer
+                and len(longer) > len(text) + 2
+                and not _CRUMB.search(longer)
+                and score_of(later) >= MIN_TITLE_SCORE
+            ):
+                return later
+    return best[1]
 
 
 # ---------------------------------------------------------------------------------------- tags

@@ -449,6 +449,31 @@ def test_a_short_line_of_label_words_is_not_the_title() -> None:
     assert meta(page("Our latest articles", "Council votes")).title == "Council votes"
 
 
+def test_a_sentence_with_a_full_stop_over_a_date_is_the_title() -> None:
+    """A blog's headline may be two sentences in sentence case; alone over a date, it is still the title."""
+    heading = "The council approved the budget. Here is what it means for schools."
+    assert meta(page("Home\n* News\n* Sports", heading, "March 3, 2021")).title == heading
+    assert meta(page("Home\n* News\n* Sports", heading)).title is None  # without the date: a sentence
+
+
+def test_a_kicker_set_apart_by_a_pipe_keeps_the_headline_a_title() -> None:
+    """One "|" after a short kicker sets it apart ("Update | ..."): no penalty as for labels or "Title | Site"."""
+    menu = "Home\n* News\n* Sports\n* Weather\n* Contact"
+    other = "Roads, schools and public transport"
+    heading = "Update | Council approved the new budget"
+    assert meta(page(other, menu, heading, "Published: March 3, 2021")).title == heading
+    with_site = "Council approved the new budget | City Daily"
+    assert meta(page(other, menu, with_site, "Published: March 3, 2021")).title == other
+
+
+def test_a_breadcrumb_item_gives_way_to_the_heading_that_holds_it_whole() -> None:
+    """The last item of a breadcrumb may be the headline cut short; the heading under it is the whole one."""
+    crumbs = "* Home\n* City\n* Council approves the budget for the schools"
+    heading = "Vote in the city hall: Council approves the budget for the schools - what comes next?"
+    assert meta(page(crumbs, "March 3, 2021", heading)).title == heading
+    assert meta(page(crumbs, "March 3, 2021")).title == "Council approves the budget for the schools"
+
+
 def test_the_heading_that_the_comments_quote_is_the_title() -> None:
     """ "6 thoughts on “Title”" over the comments names the article, whatever heading sits nearer the body."""
     title = "How to adopt a success mindset online"
