@@ -640,6 +640,11 @@ def _inline_link(folded: str) -> bool:
     return colon > 0 and len(_WORD.findall(folded, colon)) >= INLINE_LINK_WORDS
 
 
+def _labelled_link(folded: str, cues: _Cues) -> bool:
+    """A "Read more:" label then a headline: one link to another article, not a section's heading."""
+    return _inline_link(folded) and _label_cue(folded, cues) is not None
+
+
 def _label_cue(folded: str, cues: _Cues) -> str | None:
     """A longer block led by a "Read more:" label is a link to another article (a related cue)."""
     colon = folded.find(":", 0, LABEL_CHARS)
@@ -979,12 +984,14 @@ def _bios(blocks: Sequence[str], features: Sequence[_Block], start: int, end: in
     """ "Jane Doe is a reporter...": a name then a copula, in the last blocks of the article.
 
     A name does not start with an article: "The company is", "Der Anfang ist" (German capitalises
-    nouns) are sentences of the article.
+    nouns) are sentences of the article. A bio closes the article: one that a paragraph of the
+    article (good text that is no bio) follows is a paragraph itself ("Acme Corp is best known...").
     """
     out: set[int] = set()
     copulas = _copulas()
     determiners = _determiners()
     tail = max(start, end - max(3, (end - start) // 5))
+    named: list[int] = []  # bios by a name and a copula, with the name above them where there is one
     for i in range(tail, min(len(blocks), end + 10)):
         b = features[i]
         if i + 1 < len(blocks) and _about_heading(blocks[i], b):
@@ -1001,9 +1008,15 @@ def _bios(blocks: Sequence[str], features: Sequence[_Block], start: int, end: in
         above = blocks[i - 1].split() if i > 0 else []
         name_above = 2 <= len(above) <= 4 and not features[i - 1].sentence and above[0] == name[0]
         if len(name) >= 2 or name_above:
-            out.add(i)
+            named.append(i)
             if name_above:
-                out.add(i - 1)  # the name above the bio
+                named.append(i - 1)  # the name above the bio
+    if named:
+        last_paragraph = max(
+            (k for k in range(named[0], end) if k not in named and features[k].cls == GOOD and _is_text(features[k])),
+            default=-1,
+        )
+        out.update(i for i in named if i > last_paragraph)
     return out
 
 
@@ -1100,7 +1113,10 @@ def classify(
     section: str | None = None  # inside the article, a related or comments section runs to the next text
     for i, b in enumerate(features):
         if start <= i < end and b.end is None and b.cue in _SECTION_KINDS:
-            section = b.cue
+            if section is None and _labelled_link(_fold(blocks[i]), cues):
+                pass  # a label then a headline is one link: unlike a heading, it opens no section
+            else:
+                section = b.cue
         elif start <= i < end and b.end is not None and b.cls != GOOD:
             section = b.end
         elif start <= i < end and _is_text(b) and i not in teasers and i not in bios:

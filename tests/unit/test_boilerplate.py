@@ -605,3 +605,35 @@ def test_the_detected_language_stays_unless_the_stopwords_say_another() -> None:
     assert _page_language(features, "de") == "de"
     assert _page_language(features, "en") == "de"
     assert _page_language(features, None) == "de"
+
+
+def test_a_subheading_after_an_inline_related_link_stays() -> None:
+    # "Read more: <headline>" is one link; unlike a "Related articles" heading it opens no section,
+    # so the subheading between it and the next paragraph is the article's.
+    link = "Read more: The ten strangest budgets in the history of the region"
+    subheading = "Villages left waiting"
+    page = [ARTICLE["en"][0], link, subheading, *ARTICLE["en"][1:]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert verdicts[link] == Verdict(False, "related")
+    assert verdicts[subheading].keep
+    # a heading still opens a section: the headlines under it go
+    heading_page = [ARTICLE["en"][0], "Related articles", "Budget talks stall again", *ARTICLE["en"][1:]]
+    assert not classify(heading_page, "en")[2].keep
+
+
+def test_a_name_and_copula_that_a_paragraph_follows_is_no_author_bio() -> None:
+    # A bio closes the article: "Acme Robotics is best known..." with the article going on is a paragraph.
+    line = (
+        "Acme Robotics is best known for its small delivery robots, and the company said that it would "
+        "use that experience to build the larger machines the council has asked for."
+    )
+    page = [*ARTICLE["en"][:2], line, ARTICLE["en"][2]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert verdicts[line].keep
+    # two bios in a row at the end both go
+    bios = [
+        "Jane Smith is a reporter who covers local politics and has written for the paper since 2015.",
+        "John Roe is an editor who has covered the city council and its budgets for more than ten years.",
+    ]
+    verdicts = classify([*ARTICLE["en"], *bios], "en")
+    assert verdicts[-2:] == [Verdict(False, "author_bio")] * 2
