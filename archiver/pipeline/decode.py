@@ -16,6 +16,14 @@ Latin letters, rare CJK characters (commonness from the level-1 sets of GB 2312,
 confidence / the candidate's): the least implausible text wins. chardet's sure answers (declared
 charset, escape sequences) are kept unless their text reads as noise.
 
+chardet costs more than everything else together, and its confidence only tips close calls. So a
+legacy file is first weighed without it (_clear_reading): when the runs of non-ASCII bytes read as
+an everyday code page (config/rules/decode_pages.toml) are plausible and clearly better than as any
+other everyday page and any other encoding chardet could propose, that page is the answer. Cheap
+floors (what the characters cost alone, letters of another script glued to ASCII letters, letters
+no alphabet holds) rule out most candidates without decoding them; weak or close evidence goes to
+chardet and the re-ranking as before.
+
 UTF-8 with a few broken sequences stays UTF-8 (U+FFFD in place of the bad bytes). Mojibake (UTF-8
 read as a single-byte code page and saved again, up to three times) is undone by re-encoding the
 whole text when that reads as strict UTF-8, else by ftfy's encoding fixer alone (no quote
@@ -27,10 +35,13 @@ from __future__ import annotations
 import codecs
 import math
 import re
+import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from archiver.errors import NotText
 from archiver.pipeline.document import Decoded
@@ -136,16 +147,38 @@ _SAMPLE_BYTES = 65536
 _EVIDENCE_HEAD = 1024
 _EVIDENCE_MAX = 3072
 _DECODED_RUN = re.compile("[^\x00-\x7f]+")
+# Without chardet: at least this many non-ASCII bytes, whose best everyday reading costs at most
+# _CLEAR_MAX_COST per byte and beats every other reading by _CLEAR_MARGIN per byte, and any other
+# everyday reading by more than one misfit letter (_MISFIT_COST) in all. See _clear_reading.
+_CLEAR_MIN_HIGH = 8
+_CLEAR_MAX_COST = 1.2
+_CLEAR_MARGIN = 0.01
+# The confidence reported for such a reading: the plausibility model alone found it clearly best.
+_CLEAR_CONFIDENCE = 0.8
+# A decoding that fails is tried on this many bytes first, and given up if they already hold too
+# many bad bytes. A whole sample is read in stages (see _high_runs and _multi_byte_loses): up to
+# twice as many non-ASCII bytes as bad ones are tolerated, then _PROBE_HIGH of them (a wrong
+# multi-byte codec has met too many bad bytes by then), then 1/_PROBE_SHARE of them (enough, read
+# wrongly, to outweigh a plausible reading), then all.
+_DECODE_PROBE = 256
+_PROBE_HIGH = 16
+_PROBE_SHARE = 4
 
-_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+# One non-ASCII byte between two spaces: found fast (a literal first), then checked for words around.
+_SPACED_HIGH = re.compile(rb" [\x80-\xff] ")
+_SPACED_RUN = re.compile(rb"(?m)^ [\x80-\xff] $")  # such a byte, as a run with its context
+_MARK_HIGH = bytes(range(128)) + b"\x80" * 128  # every non-ASCII byte made one
+_HIGH_QUAD = b"\x80" * 4
+_ASCII_RUN = re.compile("[\x00-\x7f]+")
 _DECLARATION = re.compile(rb"(?i)charset|encoding(?=\s*=)")
 _LANGUAGE_HINT = re.compile(
     rb"(?i)(?:<(?:dc:)?language>|\blang\s*=\s*[\"']?|content-language[\"']?\s+content\s*=\s*[\"']?)\s*([a-z]{2,3})(?![a-z])"
 )
+# What each form of _LANGUAGE_HINT holds: a literal first, so the regex engine finds it fast.
+_LANGUAGE_NEEDLE = re.compile(rb"lang(?:uage>|uage[\"']?\s|\s*=)")  # in lower case
 # Whitespace and characters that show nothing: a text of only these is empty.
 _BLANK = re.compile("[\\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2060-\u2064\ufeff]*")
 _LONE_LETTER = re.compile(r"(?<![^\W\d_])[^\W\d_\x00-\x7f](?![^\W\d_])")
-_ASCII_LETTER = re.compile(rb"[A-Za-z]")
 _ASCII_BYTES = bytes(range(128))
 _C1 = re.compile("[\x80-\x9f]")
 _ISO2022 = re.compile(rb"\x1b(?:\$[@AB]|\$\([CD]|\([BJI]|\$\)[AC]|N|O)")
@@ -169,9 +202,12 @@ def _signature(data: bytes) -> str | None:
     return None
 
 
-def repair_mojibake(text: str) -> tuple[str, bool]:
-    """Undo UTF-8 that was decoded as a single-byte code page and saved again; nothing else changes."""
-    if not _looks_mojibake(text):
+def repair_mojibake(text: str, utf8: bytes | None = None) -> tuple[str, bool]:
+    """Undo UTF-8 that was decoded as a single-byte code page and saved again; nothing else changes.
+
+    `utf8`, when the caller has it, is `text` encoded as UTF-8: it spares encoding it again.
+    """
+    if not _looks_mojibake(text, utf8):
         return text, False
     fixed = _undo_whole(text)
     if fixed is None:
@@ -181,9 +217,19 @@ def repair_mojibake(text: str) -> tuple[str, bool]:
     return fixed, fixed != text
 
 
-def _looks_mojibake(text: str) -> bool:
+def _looks_mojibake(text: str, utf8: bytes | None = None) -> bool:
     """A lead/continuation pair that, read back through one of the pages, is a letter or common
-    punctuation: "Ã©" is "é", while Ukrainian "Ві" would give "³" and is left alone."""
+    punctuation: "Ã©" is "é", while Ukrainian "Ві" would give "³" and is left alone.
+
+    Such a pair is two non-ASCII characters in a row, four bytes of 0x80 or more in UTF-8: a search
+    for those takes a few microseconds, the regex scan of a whole text tens; most texts have none.
+    """
+    if text.isascii():
+        return False
+    if utf8 is None:
+        utf8 = text.encode("utf-8", errors="surrogatepass")
+    if _HIGH_QUAD not in utf8.translate(_MARK_HIGH):
+        return False
     return any(_mojibake_pair(match.group()) for match in _MOJIBAKE_GATE.finditer(text))
 
 
@@ -244,7 +290,9 @@ def decode(data: bytes) -> Decoded:
         if what is not None:
             raise NotText(f"not text: the file is {what}")
         encoding, confidence, text = _detect_and_decode(data)
-    text, repaired = repair_mojibake(text)
+    # Text read as UTF-8 (or ASCII) from the whole file without a bad byte is the file itself.
+    utf8 = data if bom is None and encoding in ("utf-8", "ascii") and "\ufffd" not in text else None
+    text, repaired = repair_mojibake(text, utf8)
     if _BLANK.fullmatch(text):
         raise NotText("the file holds only whitespace", code="empty")
     return Decoded(text=text, encoding=encoding, confidence=round(confidence, 4), mojibake_repaired=repaired)
@@ -271,6 +319,13 @@ def _detect_and_decode(data: bytes) -> tuple[str, float, str]:
                 return "utf-8", 1.0, text
             if not _looks_ebcdic(data):
                 return "ascii", 1.0, text
+    sample = data[:_SAMPLE_BYTES]
+    high = _count_high(sample)
+    runs = _high_runs(sample, high) if _may_be_clear(data, high) else None
+    if runs is not None:
+        clear = _clear_reading(data, runs)
+        if clear is not None:
+            return clear
     import chardet
 
     results = chardet.detect_all(_evidence(data), prefer_superset=False, compat_names=False)
@@ -279,11 +334,11 @@ def _detect_and_decode(data: bytes) -> tuple[str, float, str]:
         if guess is None:
             raise NotText("not text: no text encoding fits these bytes")
         return guess
-    encoding, confidence, text = _rerank(data, results)
+    encoding, confidence, text = _rerank(data, results, runs)
     if encoding.startswith(("utf-16", "utf-32")):
         # chardet reads any byte soup with a NUL as UTF-16; text does not come out as noise.
-        sample = text[:2048]
-        if _plausibility_cost(sample, True) > _BINARY_COST * len(sample):
+        head = text[:2048]
+        if _plausibility_cost(head, True) > _BINARY_COST * len(head):
             raise NotText("not text: the bytes read as UTF-16 give noise, not text")
     return encoding, confidence, text
 
@@ -568,18 +623,7 @@ def _alphabet_rules() -> dict[str, Any]:
 def _alphabet_misfits(text: str) -> int:
     """Non-ASCII Latin or Cyrillic letters outside the one language alphabet that fits them best, and
     such letters standing alone as a word when no language has them as a one-letter word."""
-    latin: dict[str, int] = {}
-    cyrillic: dict[str, int] = {}
-    for ch in text:
-        if ch > "\x7f" and ch.isalpha():
-            low = ch.lower()
-            if len(low) != 1:
-                continue  # "İ" lowers to "i" and a combining dot: Turkish, fits
-            code = ord(low)
-            if code < 0x250 or 0x1E00 <= code < 0x1F00:
-                latin[low] = latin.get(low, 0) + 1
-            elif 0x400 <= code < 0x530:
-                cyrillic[low] = cyrillic.get(low, 0) + 1
+    latin, cyrillic = _letter_tallies(_non_ascii_counts(text).items())
     misfits = 0
     if latin or cyrillic:
         alone = _alone_letters()
@@ -587,14 +631,51 @@ def _alphabet_misfits(text: str) -> int:
             letter = match.group().lower()
             if letter not in alone and (letter in latin or letter in cyrillic):
                 misfits += 1  # "prise ŕ l'unanimité": no language writes "ŕ" as a word
-    alphabets = _alphabets()
+    return misfits + _outside_alphabets(latin, cyrillic)
+
+
+def _letter_tallies(counts: Iterable[tuple[str, int]]) -> tuple[dict[str, int], dict[str, int]]:
+    """How often each (lower-case) non-ASCII Latin and Cyrillic letter occurs, from character counts."""
+    latin: dict[str, int] = {}
+    cyrillic: dict[str, int] = {}
+    for ch, count in counts:
+        if ch.isalpha():
+            low = ch.lower()
+            if len(low) != 1:
+                continue  # "İ" lowers to "i" and a combining dot: Turkish, fits
+            code = ord(low)
+            if code < 0x250 or 0x1E00 <= code < 0x1F00:
+                latin[low] = latin.get(low, 0) + count
+            elif 0x400 <= code < 0x530:
+                cyrillic[low] = cyrillic.get(low, 0) + count
+    return latin, cyrillic
+
+
+def _outside_alphabets(latin: dict[str, int], cyrillic: dict[str, int]) -> int:
+    """The letters outside the one language alphabet of their script that holds most of them."""
+    misfits = 0
     for script, counts in (("latin", latin), ("cyrillic", cyrillic)):
-        if counts and alphabets.get(script) and not any(counts.keys() <= alphabet for alphabet in alphabets[script]):
-            total, letters = sum(counts.values()), counts.keys()
-            misfits += total - max(
-                sum(counts[letter] for letter in letters & alphabet) for alphabet in alphabets[script]
-            )
+        parts = _alphabet_parts(script, frozenset(counts)) if counts else ()
+        if parts:
+            misfits += sum(counts.values()) - max(sum(map(counts.__getitem__, part)) for part in parts)
     return misfits
+
+
+@lru_cache(maxsize=4096)
+def _alphabet_parts(script: str, letters: frozenset[str]) -> tuple[frozenset[str], ...]:
+    """Nothing when one language's alphabet of `script` holds all `letters`; else the largest parts
+    of them that one alphabet holds (none inside another). The same few letter sets come back file
+    after file and page after page, so the 40-odd alphabets are tried once for each."""
+    alphabets = _alphabets().get(script)
+    if not alphabets or any(letters <= alphabet for alphabet in alphabets):
+        return ()
+    parts = {letters & alphabet for alphabet in alphabets}
+    return tuple(part for part in parts if not any(part < other for other in parts))
+
+
+def _non_ascii_counts(text: str) -> Counter[str]:
+    """How often each non-ASCII character occurs: counted in C, so callers loop over distinct ones only."""
+    return Counter(_ASCII_RUN.sub("", text))
 
 
 def _foreign_between_latin(lone: bytes, encoding: str) -> int:
@@ -612,6 +693,8 @@ def _foreign_between_latin(lone: bytes, encoding: str) -> int:
 
 def _declared_scripts(data: bytes) -> frozenset[int]:
     """The scripts of the language a document declares (RSS <language>, HTML lang=, xml:lang=)."""
+    if _LANGUAGE_NEEDLE.search(data[:4096].lower()) is None:
+        return frozenset()  # every form of the hint holds one of these: far cheaper to look for
     match = _LANGUAGE_HINT.search(data, 0, 4096)
     if match is None:
         return frozenset()
@@ -621,21 +704,20 @@ def _declared_scripts(data: bytes) -> frozenset[int]:
 def _script_misfits(text: str, scripts: frozenset[int]) -> int:
     """Non-ASCII letters outside the scripts of the declared language."""
     misfits = 0
-    for ch in text:
-        if ch > "\x7f":
-            _, script, kind = _char_info(ch)
-            if kind in (1, 2, 3) and script not in scripts:
-                misfits += 1
+    for ch, count in _non_ascii_counts(text).items():
+        _, script, kind = _char_info(ch)
+        if kind in (1, 2, 3) and script not in scripts:
+            misfits += count
     return misfits
 
 
-def _decoded_cost(text: str, high: int | None = None) -> float:
+def _decoded_cost(text: str, high: int | None = None, limit: float = math.inf) -> float:
     """Mean cost per non-ASCII character (or per `high` byte): each run scored with one character
-    of context either side."""
+    of context either side. Past `limit` (a mean) the count stops: that candidate has lost."""
     runs = [text[max(0, m.start() - 1) : m.end() + 1] for m in _DECODED_RUN.finditer(text)]
     if high is None:
         high = sum(len(run) for run in runs)
-    return _plausibility_cost("\n".join(runs), False) / max(1, high)
+    return _plausibility_cost("\n".join(runs), False, limit * max(1, high)) / max(1, high)
 
 
 def _norm_name(name: str) -> str:
@@ -645,7 +727,7 @@ def _norm_name(name: str) -> str:
         return name
 
 
-def _rerank(data: bytes, results: list[Any]) -> tuple[str, float, str]:
+def _rerank(data: bytes, results: list[Any], runs: _Runs | None = None) -> tuple[str, float, str]:
     """Decode with each candidate; the least implausible text, weighed with chardet's confidence, wins."""
     top_conf = float(results[0].get("confidence") or 0.0)
     first = str(results[0]["encoding"])
@@ -661,7 +743,7 @@ def _rerank(data: bytes, results: list[Any]) -> tuple[str, float, str]:
                     first, text = superset, alt
             if _NOT_ASCII_COMPATIBLE.match(_norm_name(first)) or _decoded_cost(text[:_SAMPLE_BYTES]) <= _SURE_MAX_COST:
                 return first, top_conf, text
-        if _DECLARATION.search(data[:4096]):
+        if _declares_charset(data):
             # Ask again with the declaration hidden: byte statistics alone propose the others.
             import chardet
 
@@ -696,13 +778,8 @@ def _rerank(data: bytes, results: list[Any]) -> tuple[str, float, str]:
     best: tuple[float, str, float] | None = None
     texts: set[str] = set()
     tolerated = 2 + high // 100
-    # Single-byte code pages are judged on the distinct runs of non-ASCII bytes (with one byte of
-    # context each side) rather than the whole sample: the same verdict, a fraction of the work.
-    spans = [m.span() for m in _HIGH_RUN.finditer(sample)]
-    runs = b"\n".join(dict.fromkeys(sample[max(0, start - 1) : end + 1] for start, end in spans))
-    runs_high = max(1, _count_high(runs))
-    lone = b"".join(sample[start:end] for start, end in spans if _lone_between_words(sample, start, end))
-    scripts = _declared_scripts(sample)
+    if runs is None:
+        runs = _high_runs(sample, high)
     for enc, conf in candidates:
         prior = _CONFIDENCE_WEIGHT * math.log(top_conf / conf)
         if best is not None and prior >= best[0]:
@@ -710,30 +787,22 @@ def _rerank(data: bytes, results: list[Any]) -> tuple[str, float, str]:
         name = _norm_name(enc)
         full = high == 0 or bool(_NOT_ASCII_COMPATIBLE.match(name))
         single = not full and _single_byte(name)
-        piece = runs if single else sample
-        text = _lenient_decode(piece, enc, tolerated)
+        piece, probe = (runs.runs, _DECODE_PROBE) if single else (sample, runs.cuts[2])
+        text = _lenient_decode(piece, enc, tolerated, probe)
         if text is None or text in texts:
             continue
         texts.add(text)
         superset = _SUPERSETS.get(name) or _SUPERSETS.get(enc)
         if superset and _C1.search(text):
-            alt = _lenient_decode(piece, superset, tolerated)
+            alt = _lenient_decode(piece, superset, tolerated, probe)
             if alt is not None:
                 enc, text = superset, alt
         if full:
             cost = _plausibility_cost(text, True) / max(1, len(sample))
         elif single:
-            limit = (best[0] - prior) * runs_high if best is not None else math.inf
-            cost = _plausibility_cost(text, False, limit) / runs_high
-            if best is None or cost + prior < best[0]:  # misfits only add: count them when they matter
-                misfits = _alphabet_misfits(text) + _foreign_between_latin(lone, enc)
-                cost += misfits * _MISFIT_COST / runs_high
-                if scripts:
-                    cost += _script_misfits(text, scripts) * _MISFIT_COST / runs_high
+            cost = _single_byte_cost(runs, enc, text, best[0] if best is not None else math.inf, prior)
         else:
-            cost = _decoded_cost(text, high)
-            if scripts:
-                cost += _script_misfits(text, scripts) * _MISFIT_COST / max(1, high)
+            cost = _multi_byte_cost(runs, text)
         score = cost + prior
         if best is None or score < best[0]:
             best = (score, enc, conf)
@@ -744,20 +813,534 @@ def _rerank(data: bytes, results: list[Any]) -> tuple[str, float, str]:
         return "utf-8", 0.0, data.decode("utf-8", errors="replace")
 
 
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """What code pages differ on, found once per file and shared by every candidate.
+
+    Single-byte code pages are judged on the distinct runs of non-ASCII bytes (with one byte of
+    context each side, one run a line) rather than the whole sample: the same verdict, a fraction
+    of the work.
+    """
+
+    sample: bytes
+    high: int  # non-ASCII bytes in the sample
+    runs: bytes
+    runs_high: int  # non-ASCII bytes in the runs, at least 1
+    lone: bytes  # the non-ASCII bytes standing alone between two ASCII words
+    scripts: frozenset[int]  # the scripts of the language the document declares
+    # Where the first run starts (with its byte of context), and where the first non-ASCII bytes end:
+    # twice as many as the bad ones tolerated, _PROBE_HIGH, 1/_PROBE_SHARE of them (see _multi_byte_loses).
+    cuts: tuple[int, ...]
+    singles: int  # runs of one byte
+    # The cost per byte of each single-byte reading weighed in full so far, by its text: what the
+    # fast path weighed, the re-ranking need not weigh again.
+    costs: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+def _high_runs(sample: bytes, high: int) -> _Runs:
+    """The sample's runs of non-ASCII bytes, found by splitting at them (the regex engine would take
+    four times as long: it tries every position)."""
+    pieces = sample.translate(_MARK_HIGH).split(b"\x80")  # the ASCII between non-ASCII bytes
+    starts, ends = [], []  # each run with its byte of context either side
+    pos = start = len(pieces[0])
+    singles = 0  # runs of one byte
+    for gap in pieces[1:]:
+        pos += 1
+        if gap:
+            starts.append(start - 1 if start else 0)
+            ends.append(pos + 1)
+            singles += pos - start == 1
+            pos += len(gap)
+            start = pos
+    if len(pieces) > 1 and not pieces[-1]:
+        starts.append(start - 1 if start else 0)
+        ends.append(pos + 1)
+        singles += pos - start == 1
+    runs = b"\n".join(dict.fromkeys(map(sample.__getitem__, map(slice, starts, ends))))
+    lone = _lone_high(sample) if _SPACED_RUN.search(runs) else b""
+    first = starts[0] if starts else 0
+    wanted = (2 * (3 + high // 100), _PROBE_HIGH, max(_PROBE_HIGH, high // _PROBE_SHARE))
+    # Where the first `count` non-ASCII bytes end, with one byte more (a trail byte perhaps).
+    cuts = (first, *(min(len(sample), sum(map(len, pieces[:count])) + count + 1) for count in wanted))
+    scripts = _declared_scripts(sample)
+    return _Runs(sample, high, runs, max(1, _count_high(runs)), lone, scripts, cuts, singles)
+
+
+def _lone_high(sample: bytes) -> bytes:
+    """Each non-ASCII byte standing alone between two ASCII words ("a \x96 b"): a dash or a bullet."""
+    lone = []
+    for match in _SPACED_HIGH.finditer(sample):
+        start, end = match.span()
+        if start and sample[start - 1 : start].isalpha() and sample[end : end + 1].isalpha():
+            lone.append(sample[start + 1 : start + 2])
+    return b"".join(lone)
+
+
+def _single_byte_cost(runs: _Runs, enc: str, text: str, best: float, prior: float) -> float:
+    """Cost per byte of a single-byte reading of the runs. Misfit letters only add, so they are
+    counted only while the reading can still beat `best` with its `prior`; a reading already
+    weighed in full costs what it cost then (a partial count decides the same: it cannot win)."""
+    known = runs.costs.get(text)
+    if known is not None:
+        return known
+    cost = _plausibility_cost(text, False, (best - prior) * runs.runs_high) / runs.runs_high
+    if cost + prior < best:
+        misfits = _alphabet_misfits(text) + _foreign_between_latin(runs.lone, enc)
+        cost += misfits * _MISFIT_COST / runs.runs_high
+        if runs.scripts:
+            cost += _script_misfits(text, runs.scripts) * _MISFIT_COST / runs.runs_high
+        runs.costs[text] = cost  # counted in full
+    return cost
+
+
+def _multi_byte_cost(runs: _Runs, text: str, limit: float = math.inf) -> float:
+    """Cost per non-ASCII byte of a multi-byte reading of the sample (a partial count past `limit`)."""
+    cost = _decoded_cost(text, runs.high, limit)
+    if runs.scripts:
+        cost += _script_misfits(text, runs.scripts) * _MISFIT_COST / max(1, runs.high)
+    return cost
+
+
+def _declares_charset(data: bytes) -> bool:
+    """A charset or encoding declaration in the first 4 KB (HTML, XML, a mail header)."""
+    head = data[:4096]
+    low = head.lower()
+    return (b"charset" in low or b"encoding" in low) and _DECLARATION.search(head) is not None
+
+
+# --- without chardet ---------------------------------------------------------------------------
+
+
+class _Pages(NamedTuple):
+    """config/rules/decode_pages.toml."""
+
+    everyday: tuple[str, ...]  # the everyday code pages, their ISO twins first
+    others: tuple[str, ...]  # every other encoding a reading must be weighed against
+    seven_bit: frozenset[str]  # encodings that read no byte of 0x80 or more (see _seven_bit)
+    lone_byte_bad: frozenset[str]  # where a lone non-ASCII byte is a bad byte (see _lone_byte_invalid)
+
+
+@cache
+def _pages() -> _Pages:
+    """config/rules/decode_pages.toml. Without the file nothing is decided without chardet."""
+    from archiver.pipeline.rules import load_rules
+
+    try:
+        table = load_rules("decode_pages")
+    except OSError:
+        table = {}
+    return _Pages(
+        tuple(table.get("everyday", ())),
+        tuple(table.get("others", ())),
+        frozenset(table.get("seven_bit", ())),
+        frozenset(table.get("lone_byte_bad", ())),
+    )
+
+
+def _may_be_clear(data: bytes, high: int) -> bool:
+    """Whether _clear_reading may decide `data`: enough non-ASCII bytes in the sample, no NUL
+    (chardet's UTF-16/32 evidence), no escape, no declared charset (chardet's sure answers)."""
+    return (
+        high >= _CLEAR_MIN_HIGH
+        and b"\x00" not in data
+        and b"\x1b" not in data
+        and bool(_pages().everyday)
+        and not _declares_charset(data)
+    )
+
+
+def _clear_reading(data: bytes, runs: _Runs) -> tuple[str, float, str] | None:
+    """The everyday code page whose reading of the non-ASCII bytes is clearly the most plausible.
+
+    chardet costs more than all the rest of decoding a legacy file, and its confidence only tips
+    the choice between readings the plausibility model finds close. So where the model alone is
+    clear (and _may_be_clear), it decides: the best everyday reading plausible in itself, more than
+    one misfit letter better than any other everyday reading, and better than every other encoding
+    the re-ranking could weigh, each judged as the re-ranking judges it. None otherwise: then
+    chardet and the re-ranking decide, as before.
+    """
+    pages = _pages()
+    everyday, others = pages.everyday, pages.others
+    clear = _Clear(runs, data, 2 + runs.high // 100)
+    clear.cheap_floors(_code_pages((*everyday, *others)))
+    best = clear.best_everyday(everyday)
+    if best is None:
+        return None
+    cost, enc = best
+    threshold = cost + _CLEAR_MARGIN
+    # The code pages whose floors come closest first: a file that is not clear is found out soonest.
+    others = tuple(sorted(others, key=lambda other: (other not in clear.floors, clear.floors.get(other, 0.0))))
+    if not all(clear.loses(other, threshold) for other in others):
+        return None
+    return enc, _CLEAR_CONFIDENCE, data.decode(enc, errors="replace")
+
+
+class _Clear:
+    """One file's readings, weighed for _clear_reading: cheap floors first, exact costs if need be."""
+
+    def __init__(self, runs: _Runs, data: bytes, tolerated: int) -> None:
+        self.runs = runs
+        self.data = data
+        self.tolerated = tolerated
+        self.weighed: dict[str, tuple[float, str]] = {}  # text: (cost per byte, the first page to give it)
+        self.high = runs.runs.translate(None, _ASCII_BYTES)
+        # A non-ASCII byte with an ASCII letter before it, and one with an ASCII letter after it.
+        self.glued = b"".join(_AFTER_LETTER.findall(runs.runs) + _BEFORE_LETTER.findall(runs.runs))
+        # Each distinct non-ASCII byte once: two code pages that read these alike read the runs alike.
+        tally = Counter(self.high)
+        self.distinct = bytes(sorted(tally))
+        self.counts = [tally[byte] for byte in self.distinct]
+        self.mappings: set[str] = set()  # how the code pages weighed so far read those bytes
+        self.floors: dict[str, float] = {}  # code page: its floor without the alphabets (see floor)
+        self._evidence: bytes | None = None
+        self._sample_high: bytes | None = None
+        self._shared_controls: int | None = None
+
+    def best_everyday(self, everyday: tuple[str, ...]) -> tuple[float, str] | None:
+        """The most plausible everyday reading, if plausible in itself and more than one misfit letter
+        better than every other everyday reading; None otherwise."""
+        runs = self.runs
+        costs: list[tuple[float, int, str]] = []  # (cost per byte, rank, page): the rank breaks ties
+        # Past this no reading can be the best one (which must be plausible) or come within one
+        # misfit of it: those readings are not weighed exactly.
+        cap = _CLEAR_MAX_COST * runs.runs_high + _MISFIT_COST + 1e-9
+        # The cheap floors order the pages; those within reach get the alphabets' floor too.
+        for floor, rank, enc in sorted((self.floors.get(enc, 0.0), rank, enc) for rank, enc in enumerate(everyday)):
+            reach = min(min(costs)[0] * runs.runs_high + _MISFIT_COST + 1e-9, cap) if costs else cap
+            if floor > reach:
+                break  # neither this reading nor any after it can be the best or come within reach
+            mapping = self.distinct.decode(enc, errors="replace")
+            if mapping in self.mappings or self.floor(enc, mapping, reach) > reach:
+                continue  # the same reading as a page already weighed, or out of reach
+            text = _lenient_decode(runs.runs, enc, self.tolerated)
+            if text is None or text in self.weighed:
+                continue
+            cost = _single_byte_cost(runs, enc, text, reach / runs.runs_high, 0.0)
+            self.weighed[text] = (cost, enc)
+            self.mappings.add(mapping)
+            if cost * runs.runs_high <= reach:
+                costs.append((cost, rank, enc))
+        costs.sort()
+        if not costs or costs[0][0] > _CLEAR_MAX_COST:
+            return None
+        if len(costs) > 1 and (costs[1][0] - costs[0][0]) * runs.runs_high <= _MISFIT_COST + 1e-9:
+            return None
+        return costs[0][0], costs[0][2]
+
+    def cheap_floors(self, pages: tuple[str, ...]) -> None:
+        """For each code page of `pages`, what its characters cost alone and 5 for each letter of
+        another script than Latin glued to an ASCII letter: a floor under the cost of its reading.
+
+        Computed for all pages at once (see _floor_lanes): one page at a time would take longer than
+        everything else the fast path does for most of them, which the floor alone rules out.
+        """
+        lanes = _floor_lanes(pages)
+        total = sum(count * lanes.of(byte)[0] for byte, count in zip(self.distinct, self.counts, strict=True))
+        total += sum(count * lanes.of(byte)[1] for byte, count in Counter(self.glued).items())
+        mask = (1 << _LANE_BITS) - 1
+        self.floors.update((page, ((total >> (_LANE_BITS * lane)) & mask) / 10) for lane, page in enumerate(pages))
+
+    def floor(self, enc: str, mapping: str, limit: float = math.inf) -> float:
+        """A floor under the cost of the runs read as code page `enc` (which reads the distinct
+        non-ASCII bytes as `mapping`): the cheap floor and, unless that is past `limit` already, its
+        letters outside every alphabet. 0 for a codec that is no code page."""
+        floor = self.floors.get(enc)
+        if floor is None:
+            return 0.0
+        if floor >= limit:
+            return floor
+        return floor + _MISFIT_COST * _outside_alphabets(*_letter_tallies(zip(mapping, self.counts, strict=True)))
+
+    def loses(self, enc: str, threshold: float) -> bool:
+        """`enc` reads the sample no better than `threshold` per byte, gives a reading already weighed,
+        or is an encoding the re-ranking could not weigh here."""
+        kind = _page_kind(enc)
+        if kind == _FULL:
+            return self._full_loses(enc, threshold)
+        if kind != _SINGLE:
+            return self._multi_byte_loses(enc, kind, threshold)
+        runs = self.runs
+        limit = threshold * runs.runs_high
+        if self.floors.get(enc, 0.0) >= limit:
+            return True
+        mapping = self.distinct.decode(enc, errors="replace") if _charmap(enc) else None
+        if mapping in self.mappings:
+            return True  # the same reading as a page already weighed
+        if mapping is not None and self.floor(enc, mapping, limit) >= limit:
+            return True
+        if mapping is None and enc in _pages().seven_bit:
+            return True  # ISO-2022: no reading of a non-ASCII byte, and none of the extras
+        # A code page with a byte it leaves undefined, or a codec that is none (UTF-8): chardet
+        # proposes it only if it reads all chardet reads.
+        undefined = mapping is None or "\ufffd" in mapping
+        if undefined and enc not in _WEIGHED_ANYWAY and not self._chardet_could_propose(enc):
+            return True
+        text = _lenient_decode(runs.runs, enc, self.tolerated)
+        if text is None or text in self.weighed:
+            return True
+        cost = _single_byte_cost(runs, enc, text, threshold, 0.0)
+        self.weighed[text] = (cost, enc)
+        if mapping is not None:
+            self.mappings.add(mapping)
+        return cost >= threshold
+
+    def _multi_byte_loses(self, enc: str, kind: int, threshold: float) -> bool:
+        """Multi-byte codecs, and pages that remap an ASCII byte (cp864), judged on the whole sample."""
+        runs = self.runs
+        if enc in _pages().seven_bit:
+            return True  # UTF-7, HZ, ISO-2022: no reading of a non-ASCII byte, and none of the extras
+        tables = _page_floor_tables(enc) if kind == _ONE_CHAR_PER_BYTE else None
+        # Each byte gives one character, whose cost alone counts: a floor, one translation away.
+        if tables is not None and sum(self.sample_high().translate(tables[0])) / 10 >= threshold * runs.high:
+            return True
+        if enc not in _WEIGHED_ANYWAY and not self._chardet_could_propose(enc):
+            return True
+        return _multi_byte_loses(runs, enc, threshold, self.tolerated)
+
+    def _full_loses(self, enc: str, threshold: float) -> bool:
+        """EBCDIC and the like, judged on every character of the sample."""
+        sample = self.runs.sample
+        limit = threshold * max(1, len(sample))
+        if self._shared_controls is None:
+            # The bytes every such page of the list reads as a control: counted once for all.
+            self._shared_controls = len(sample.translate(None, _not_controls_in_any(_pages().others)))
+        if _CONTROL_COST * self._shared_controls > limit:
+            return True
+        not_controls = _not_controls(enc)
+        if not_controls is not None and _CONTROL_COST * len(sample.translate(None, not_controls)) > limit:
+            return True  # the controls alone cost more (an ASCII text read as EBCDIC)
+        if enc not in _WEIGHED_ANYWAY and not self._chardet_could_propose(enc):
+            return True
+        text = _lenient_decode(sample, enc, self.tolerated, self.runs.cuts[2])
+        return text is None or _plausibility_cost(text, True, limit) >= limit
+
+    def sample_high(self) -> bytes:
+        """The sample's non-ASCII bytes, every one of them."""
+        if self._sample_high is None:
+            self._sample_high = self.runs.sample.translate(None, _ASCII_BYTES)
+        return self._sample_high
+
+    def _chardet_could_propose(self, enc: str) -> bool:
+        """chardet proposes only encodings that decode what it reads without an error (a character
+        cut at the end aside): the re-ranking weighs any other only among its own extras."""
+        if self._evidence is None:
+            self._evidence = _evidence(self.data)
+        try:
+            codecs.getincrementaldecoder(enc)().decode(self._evidence, final=False)
+        except (UnicodeDecodeError, LookupError):
+            return False
+        return True
+
+
+# What the re-ranking weighs on a file with non-ASCII bytes whether chardet proposes it or not:
+# its extras, and the vendor supersets it swaps in for a reading with C1 controls.
+_WEIGHED_ANYWAY = frozenset((*_COMMON_PAGES, *_CJK_CODECS, *_SUPERSETS.values()))
+
+# Bits for each code page in the packed floors of _floor_lanes: room for 65,536 bytes at 8.0 each
+# and as many glued letters at 5.0 each, in tenths.
+_LANE_BITS = 32
+
+
+@lru_cache(maxsize=4)
+def _code_pages(encodings: tuple[str, ...]) -> tuple[str, ...]:
+    """The code pages among `encodings` that the re-ranking judges on the runs (see _charmap)."""
+    return tuple(dict.fromkeys(e for e in encodings if _page_kind(e) == _SINGLE and _charmap(e)))
+
+
+@lru_cache(maxsize=4)
+def _floor_lanes(pages: tuple[str, ...]) -> _Lanes:
+    return _Lanes(pages)
+
+
+class _Lanes:
+    """For each non-ASCII byte: what it costs read by each code page of `pages` (in tenths), and 50
+    where it reads as a letter of another script than Latin, packed one page to a _LANE_BITS-bit
+    lane of one integer. A file's floors for all pages are then a few big-integer products. Built
+    a byte at a time as files show them: a process that decodes a few files pays for a few bytes."""
+
+    def __init__(self, pages: tuple[str, ...]) -> None:
+        self.chars = [bytes(range(128, 256)).decode(page, errors="replace") for page in pages]
+        self.packed: dict[int, tuple[int, int]] = {}
+
+    def of(self, byte: int) -> tuple[int, int]:
+        packed = self.packed.get(byte)
+        if packed is None:
+            costs = foreign = 0
+            for lane, chars in enumerate(self.chars):
+                cost, script, kind = _char_info(chars[byte - 128])
+                costs |= round(cost * 10) << (_LANE_BITS * lane)
+                if kind in (1, 2, 3) and script != _LATIN:
+                    foreign |= 50 << (_LANE_BITS * lane)
+            packed = self.packed[byte] = (costs, foreign)
+        return packed
+
+
+# How the re-ranking judges an encoding: on the runs of non-ASCII bytes (one character per byte,
+# ASCII kept), on the non-ASCII characters of the whole sample (multi-byte codecs, and pages with
+# one character per byte that remap an ASCII byte, like cp864), or on every character (EBCDIC).
+_SINGLE, _MULTI, _ONE_CHAR_PER_BYTE, _FULL = range(4)
+
+
+@lru_cache(maxsize=256)
+def _page_kind(encoding: str) -> int:
+    name = _norm_name(encoding)
+    if _NOT_ASCII_COMPATIBLE.match(name):
+        return _FULL
+    if _single_byte(name):
+        return _SINGLE
+    return _ONE_CHAR_PER_BYTE if _charmap(encoding) else _MULTI
+
+
+@lru_cache(maxsize=256)
+def _charmap(encoding: str) -> bool:
+    """A codec that reads each byte alone through a table (Python's code pages): what a byte costs
+    does not depend on its neighbours, so per-byte tables make floors. UTF-8 and ISO-2022, which the
+    re-ranking judges like code pages too, are not such codecs."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        return False
+    if info.name == "iso8859-1":
+        return True  # Latin-1 reads each byte as the code point of that number, in C
+    module = sys.modules.get(getattr(info.decode, "__module__", "") or "")
+    return module is not None and hasattr(module, "decoding_table")
+
+
+_AFTER_LETTER = re.compile(rb"(?<=[A-Za-z])[\x80-\xff]")
+_BEFORE_LETTER = re.compile(rb"[\x80-\xff](?=[A-Za-z])")
+
+
+@lru_cache(maxsize=128)
+def _page_floor_tables(encoding: str) -> tuple[bytes, bytes] | None:
+    """For code page `encoding`: each byte's character cost in tenths (a translation table), and
+    the bytes that are not a letter of another script than Latin (to delete, counting the rest).
+    None for a codec that does not read each byte alone."""
+    if not _charmap(encoding):
+        return None
+    costs = bytearray(256)
+    not_foreign = bytearray(range(128))
+    for byte, ch in zip(range(128, 256), bytes(range(128, 256)).decode(encoding, errors="replace"), strict=True):
+        cost, script, kind = _char_info(ch)
+        costs[byte] = round(cost * 10)
+        if not (kind in (1, 2, 3) and script != _LATIN):
+            not_foreign.append(byte)
+    return bytes(costs), bytes(not_foreign)
+
+
+def _multi_byte_loses(runs: _Runs, enc: str, threshold: float, tolerated: int) -> bool:
+    """A multi-byte reading of the sample fails, or costs at least `threshold` per non-ASCII byte.
+
+    Decoding is the slow part (about 10 ns a byte), so the sample is read in stages (runs.cuts):
+    from its first non-ASCII byte (all before is ASCII, read alike by every stateless codec) to
+    where a wrong codec has usually met too many bad bytes, twice; then to the end of a head whose
+    cost is a floor (costs only add up: a Latin text read as Chinese has glued Han characters in its
+    first words); then the rest.
+    """
+    sample = runs.sample
+    if runs.singles > tolerated and enc in _pages().lone_byte_bad:
+        return True  # EUC: each lone non-ASCII byte is a bad byte, and there are too many
+    try:
+        decoder = codecs.getincrementaldecoder(enc)(errors="replace")
+    except LookupError:
+        return True
+    start, *cuts = runs.cuts
+    cost_cut = cuts[-1]
+    if enc not in _CJK_CODECS:
+        start = 0  # a stateful codec (UTF-7, HZ) may read the ASCII before otherwise
+    text, done = "", start
+    for cut in (*cuts, len(sample)):
+        if cut > done or cut == len(sample):
+            text += decoder.decode(sample[done:cut], final=cut == len(sample))
+            done = cut
+        if text.count("\ufffd") > tolerated:
+            return _safe_decode(sample, enc) is None  # unless the replacement characters are real
+        if cut == cost_cut < len(sample) and _decoded_cost(text, runs.high, threshold) >= threshold:
+            return True
+    text = sample[:start].decode(enc, errors="replace") + text
+    return _multi_byte_cost(runs, text, threshold) >= threshold
+
+
+@lru_cache(maxsize=64)
+def _seven_bit(encoding: str) -> bool:
+    """An encoding with no reading of any byte of 0x80 or more (UTF-7, HZ, ISO-2022): tried alone and
+    as the lead of every shape of multi-byte character (two high bytes, an ASCII trail, GB18030's four).
+    What config/rules/decode_pages.toml lists as `seven_bit` (a test holds the two together)."""
+    for tail in (b"", b"\xa1", b"\xa1\xa1", b"A", b"0\x810"):
+        # Every non-ASCII byte with this tail, each after a newline: one decoding tries them all.
+        tried = b"".join(b"\n" + bytes((byte,)) + tail for byte in range(128, 256))
+        try:
+            text = tried.decode(encoding, errors="replace")
+        except LookupError:
+            return False
+        if not text.replace("\ufffd", "").isascii():
+            return False
+    return True
+
+
+@lru_cache(maxsize=64)
+def _lone_byte_invalid(encoding: str) -> bool:
+    """No non-ASCII byte of stateless `encoding` is a character alone or with an ASCII byte after it
+    (EUC): a byte standing alone between ASCII bytes is an error wherever it occurs. Stateful
+    encodings (ISO-2022, HZ, UTF-7) are 7-bit and judged apart (_seven_bit). What
+    config/rules/decode_pages.toml lists as `lone_byte_bad` (a test holds the two together)."""
+    if _seven_bit(encoding) or _page_kind(encoding) != _MULTI:
+        return False
+    # Every non-ASCII byte followed by every ASCII byte, in one decoding: all bad, each ASCII byte kept.
+    # Followed by a letter first: Big5, Shift_JIS, GBK and UHC take those as trail bytes.
+    letter = b"".join(bytes((byte,)) + b"a" for byte in range(128, 256))
+    if letter.decode(encoding, errors="replace") != "\ufffda" * 128:
+        return False
+    pairs, expected = _lone_pairs()
+    return pairs.decode(encoding, errors="replace") == expected
+
+
+@cache
+def _lone_pairs() -> tuple[bytes, str]:
+    """Each non-ASCII byte followed by each ASCII byte, and what a codec that reads none of them makes
+    of that."""
+    asciis = bytes(ascii for ascii in range(128) for _ in range(128))
+    pairs = bytearray(2 * len(asciis))
+    pairs[0::2], pairs[1::2] = bytes(range(128, 256)) * 128, asciis
+    return bytes(pairs), "\ufffd" + "\ufffd".join(asciis.decode("ascii"))
+
+
+# What a control character costs in a full reading (see _char_info).
+_CONTROL_COST = 8.0
+
+
+@lru_cache(maxsize=64)
+def _not_controls(encoding: str) -> bytes | None:
+    """The bytes `encoding` does not read as a control character: deleting them leaves the controls,
+    each of which costs _CONTROL_COST in a full reading (NEL aside, which EBCDIC ends lines with).
+    None for an encoding that does not read one character per byte."""
+    if not _charmap(encoding):
+        return None
+    keep = bytearray()
+    chars = bytes(range(256)).decode(encoding, errors="replace")
+    for byte, ch in enumerate(chars):
+        if ch == "\x85":
+            keep.append(byte)
+        elif ch < "\x80":
+            if not ((ch < " " and ch not in "\t\n\r") or ch == "\x7f"):
+                keep.append(byte)
+        elif _char_info(ch)[0] < _CONTROL_COST:
+            keep.append(byte)
+    return bytes(keep)
+
+
+@lru_cache(maxsize=8)
+def _not_controls_in_any(encodings: tuple[str, ...]) -> bytes:
+    """The bytes that some page of `encodings` judged on every character does not read as a control."""
+    keep: set[int] = set()
+    for encoding in encodings:
+        not_controls = _not_controls(encoding) if _page_kind(encoding) == _FULL else None
+        if not_controls is not None:
+            keep.update(not_controls)
+    return bytes(sorted(keep)) if keep else bytes(range(256))
+
+
 def _count_high(data: bytes) -> int:
     return len(data.translate(None, _ASCII_BYTES))
-
-
-def _lone_between_words(sample: bytes, start: int, end: int) -> bool:
-    """One non-ASCII byte standing alone between two ASCII words ("a \x96 b"): a dash or a bullet."""
-    return (
-        end - start == 1
-        and start >= 2
-        and sample[start - 1 : start] == b" "
-        and sample[end : end + 1] == b" "
-        and _ASCII_LETTER.fullmatch(sample[start - 2 : start - 1]) is not None
-        and _ASCII_LETTER.fullmatch(sample[end + 1 : end + 2]) is not None
-    )
 
 
 @lru_cache(maxsize=256)
@@ -771,15 +1354,23 @@ def _single_byte(encoding: str) -> bool:
         return False
 
 
-def _lenient_decode(data: bytes, encoding: str, tolerated: int) -> str | None:
-    """The text, allowing a few undecodable bytes (a multi-byte character cut at the end of a file)."""
+def _lenient_decode(data: bytes, encoding: str, tolerated: int, probe: int = _DECODE_PROBE) -> str | None:
+    """The text, allowing a few undecodable bytes (a multi-byte character cut at the end of a file).
+
+    A wrong multi-byte codec fails all over a text: the first `probe` bytes are read first, and the
+    rest only when they leave the count of bad bytes within `tolerated`.
+    """
     try:
         return data.decode(encoding)
     except UnicodeDecodeError:
         pass
     except LookupError:
         return None
-    text = data.decode(encoding, errors="replace")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    head = decoder.decode(data[:probe])
+    if head.count("\ufffd") > tolerated:
+        return None
+    text = head + decoder.decode(data[probe:], final=True)
     return text if text.count("\ufffd") <= tolerated else None
 
 

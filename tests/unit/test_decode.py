@@ -6,6 +6,7 @@ import codecs
 import gzip
 import importlib
 import io
+import math
 import sqlite3
 import struct
 import zipfile
@@ -386,3 +387,208 @@ def test_any_unicode_text_round_trips_through_utf8_and_utf16_with_bom(text: str)
         if decoded.mojibake_repaired:
             continue  # hypothesis can write mojibake on purpose; then the repair is the point
         assert decoded.text == text.removeprefix("\ufeff") or decoded.text == text
+
+
+# --- deciding without chardet: the fast path must agree with chardet and the re-ranking ------------
+
+LONG_TEXTS = {
+    "fr": "Le conseil municipal a approuvé le budget après des mois de négociations difficiles. « C’est une "
+    "étape décisive », a déclaré le maire, très ému, à la sortie de la séance. Les élus de l’opposition ont "
+    "dénoncé une décision précipitée ; la majorité a répondu que les travaux de l’école et de la bibliothèque "
+    "ne pouvaient plus attendre. Même les élèves du lycée français étaient là : « Ça nous concerne », "
+    "disait l’un d’eux. Le vote a eu lieu à main levée, après une longue journée de débats.",
+    "de": "Die Regierung kündigte am Dienstag überraschend eine Reform des Gesundheitswesens an. Außerdem sollen "
+    "die Gebühren für Krankenhäuser sinken, und die Länder erhalten mehr Spielraum bei der Planung. Kritiker "
+    "befürchten höhere Beiträge für Versicherte; der Minister verwies auf die Einsparungen durch größere "
+    "Verbünde und kürzere Wartezeiten für Patientinnen und Patienten in ländlichen Regionen.",
+    "es": "El ayuntamiento aprobó el presupuesto después de meses de negociación. ¿Qué opinan los vecinos? «Es "
+    "un paso histórico», dijo la alcaldesa, que prometió más inversión en educación y en las bibliotecas de "
+    "los barrios. La oposición criticó la decisión y pidió una auditoría pública de las cuentas del año pasado.",
+}
+
+
+def _count_chardet_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import chardet
+
+    calls: list[int] = []
+    real = chardet.detect_all
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chardet, "detect_all", counting)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        (LONG_TEXTS["fr"], "cp1252"),
+        (LONG_TEXTS["de"], "cp1252"),
+        (LONG_TEXTS["es"], "latin-1"),
+        (TEXTS["es"], "cp1252"),
+        (TEXTS["pl"], "cp1250"),
+        (TEXTS["ru"], "cp1251"),
+        (TEXTS["el"], "cp1253"),
+        (TEXTS["tr"], "cp1254"),
+    ],
+)
+def test_clear_legacy_text_is_decided_without_chardet(
+    text: str, encoding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_chardet_calls(monkeypatch)
+    decoded = decode(text.encode(encoding))
+    assert decoded.text == text
+    assert calls == []
+    assert decoded.confidence == decode_module._CLEAR_CONFIDENCE
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "Café au lait, s’il vous plaît.".encode("cp1252"),  # too few non-ASCII bytes
+        ('<meta charset="windows-1252"><p>' + LONG_TEXTS["fr"]).encode("cp1252"),  # a declared charset
+        # Only "©" tells cp1252 from cp874, and the model finds a lone Thai letter as plausible: close.
+        (
+            "The board met on Tuesday — “a long meeting”, one member said — and approved €4.2 million for "
+            "the year’s works.\n\n© 2017 Harbour Times\n"
+        ).encode("cp1252"),
+        TEXTS["zh"].encode("gbk"),  # no everyday page reads it plausibly
+        # French read as cp1250 differs only in "à" alone as a word ("ŕ"): one misfit letter is not clear.
+        "Le maire a parlé à la presse après le vote, puis il est rentré à la mairie.".encode("cp1252"),
+    ],
+)
+def test_weak_or_close_evidence_is_left_to_chardet(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _count_chardet_calls(monkeypatch)
+    expected = decode(data)
+    assert calls
+    monkeypatch.setattr(decode_module, "_clear_reading", lambda data, runs: None)
+    assert decode(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [(LONG_TEXTS[lang], enc) for lang in LONG_TEXTS for enc in ("cp1252", "latin-1", "iso8859-15", "mac-roman")]
+    + [(TEXTS[lang], enc) for lang, enc in FAMILIES]
+    + [(LONG_TEXTS["de"] + " " + TEXTS["pl"], "cp1250"), (TEXTS["ru"] * 3, "koi8-r"), (TEXTS["uk"] * 3, "cp1251")],
+)
+def test_clear_reading_agrees_with_chardet_and_the_reranking(
+    text: str, encoding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = text.encode(encoding, errors="ignore")
+    fast = decode(data)
+    monkeypatch.setattr(decode_module, "_clear_reading", lambda data, runs: None)
+    assert fast.text == decode(data).text
+
+
+def test_pages_hold_every_encoding_chardet_can_propose() -> None:
+    from chardet.registry import REGISTRY
+
+    everyday, others = decode_module._pages().everyday, decode_module._pages().others
+    weighed = {codecs.lookup(name).name for name in (*everyday, *others)}
+    # ASCII and UTF-8 with a BOM read like UTF-8 here; chardet proposes UTF-16/32 only for NUL bytes,
+    # and a file with a NUL never reaches the fast path.
+    exempt = {"ascii", "utf-8-sig", "utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-32-be", "utf-32-le"}
+    missing = {name for name in REGISTRY if name not in exempt and codecs.lookup(name).name not in weighed}
+    assert missing == set()
+    assert set(decode_module._COMMON_PAGES) <= set(everyday)
+    assert {codecs.lookup(name).name for name in decode_module._CJK_CODECS} <= weighed
+    assert {codecs.lookup(name).name for name in decode_module._SUPERSETS.values()} <= weighed
+
+
+HIGH_BYTES = st.binary(max_size=200).map(lambda raw: bytes(b if b % 3 else b | 0x80 for b in raw))
+
+
+@settings(max_examples=300, deadline=None)
+@given(HIGH_BYTES)
+def test_runs_found_by_splitting_are_the_regex_runs(sample: bytes) -> None:
+    import re
+
+    spans = [match.span() for match in re.finditer(rb"[\x80-\xff]+", sample)]
+    runs = decode_module._high_runs(sample, decode_module._count_high(sample))
+    assert runs.runs == b"\n".join(dict.fromkeys(sample[max(0, start - 1) : end + 1] for start, end in spans))
+    assert runs.singles == sum(1 for start, end in spans if end - start == 1)
+    lone = re.findall(rb"(?<=[A-Za-z] )[\x80-\xff](?= [A-Za-z])", sample)
+    assert runs.lone == b"".join(lone)
+
+
+@settings(max_examples=200, deadline=None)
+@given(HIGH_BYTES, st.sampled_from(["gb18030", "big5", "euc_kr", "shift_jis", "utf-8", "utf-7", "cp1253"]))
+def test_lenient_decode_read_in_stages_is_read_at_once(data: bytes, encoding: str) -> None:
+    for tolerated in (0, 2, 10):
+        staged = decode_module._lenient_decode(data, encoding, tolerated, probe=7)
+        whole = data.decode(encoding, errors="replace")
+        # (valid bytes that read as U+FFFD themselves are text, however many: the strict reading)
+        assert staged == (whole if whole.count("\ufffd") <= tolerated else None) or staged == data.decode(encoding)
+
+
+def _samples() -> list[bytes]:
+    texts = [*LONG_TEXTS.values(), *TEXTS.values(), ARTICLE]
+    out = []
+    for text in texts:
+        for encoding in ("cp1252", "cp1250", "cp1251", "cp1253", "koi8-r", "gbk", "big5", "euc_kr", "shift_jis"):
+            data = text.encode(encoding, errors="ignore")
+            if decode_module._count_high(data) >= decode_module._CLEAR_MIN_HIGH:
+                out.append(data)
+    return out
+
+
+@pytest.mark.parametrize("data", _samples())
+def test_the_floors_the_fast_path_prunes_with_are_floors(data: bytes) -> None:
+    high = decode_module._count_high(data)
+    runs = decode_module._high_runs(data, high)
+    clear = decode_module._Clear(runs, data, 2 + high // 100)
+    everyday, others = decode_module._pages().everyday, decode_module._pages().others
+    pages = decode_module._code_pages((*everyday, *others))
+    clear.cheap_floors(pages)
+    for encoding in (*everyday, *others):
+        kind = decode_module._page_kind(encoding)
+        if encoding in pages:  # the packed floors are the floors one page at a time
+            costs, not_foreign = decode_module._page_floor_tables(encoding)
+            glued = len(clear.glued.translate(None, not_foreign))
+            assert clear.floors[encoding] == (sum(clear.high.translate(costs)) + 50 * glued) / 10
+        if kind == decode_module._SINGLE:
+            reading = runs.runs.decode(encoding, errors="replace")
+            cost = decode_module._single_byte_cost(runs, encoding, reading, math.inf, 0.0) * runs.runs_high
+            floor = clear.floor(encoding, clear.distinct.decode(encoding, errors="replace"))
+            assert floor <= cost + 1e-9, encoding
+        elif kind == decode_module._MULTI:
+            for threshold in (0.3, 1.0, 2.0):
+                if decode_module._multi_byte_loses(runs, encoding, threshold, clear.tolerated):
+                    text = decode_module._lenient_decode(data, encoding, clear.tolerated)
+                    assert text is None or decode_module._multi_byte_cost(runs, text) >= threshold, encoding
+
+
+SEVEN_BIT = [name for name in decode_module._pages().others if decode_module._seven_bit(name)]
+LONE_BYTE_INVALID = [name for name in decode_module._pages().others if decode_module._lone_byte_invalid(name)]
+
+
+def test_bad_byte_shortcuts_know_their_codecs() -> None:
+    assert {"utf-7", "hz", "iso2022_kr"} <= set(SEVEN_BIT)
+    assert {"euc_kr", "euc_jp"} <= set(LONE_BYTE_INVALID)
+    assert not {"utf-8", "gb18030", "big5", "shift_jis", "cp949"} & {*SEVEN_BIT, *LONE_BYTE_INVALID}
+    # config/rules/decode_pages.toml holds the same lists, so that a process need not work them out.
+    assert decode_module._pages().seven_bit == set(SEVEN_BIT)
+    assert decode_module._pages().lone_byte_bad == set(LONE_BYTE_INVALID)
+
+
+@settings(max_examples=100, deadline=None)
+@given(HIGH_BYTES)
+def test_shortcuts_on_bad_bytes_are_sound(data: bytes) -> None:
+    runs = decode_module._high_runs(data, decode_module._count_high(data))
+    for encoding in SEVEN_BIT:  # any non-ASCII byte is a bad byte
+        assert not runs.high or data.decode(encoding, errors="replace").count("\ufffd") >= 1, encoding
+    for encoding in LONE_BYTE_INVALID:  # every lone non-ASCII byte is
+        assert data.decode(encoding, errors="replace").count("\ufffd") >= runs.singles, encoding
+
+
+MOJIBAKE_ALPHABET = "ab .\n" + "éèàÃÂÅâ€™©¨±–—“”«»\u00a0" + "ÐÑÂ°Ð¸" + "Ві"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(MOJIBAKE_ALPHABET, max_size=40))
+def test_mojibake_gate_prefilter_changes_no_verdict(text: str) -> None:
+    by_regex = any(decode_module._mojibake_pair(m.group()) for m in decode_module._MOJIBAKE_GATE.finditer(text))
+    assert decode_module._looks_mojibake(text) == by_regex
+    assert decode_module._looks_mojibake(text, text.encode()) == by_regex
