@@ -12,18 +12,24 @@ The method carries what works on HTML over to plain text:
 4. The article is one contiguous region: the run of blocks with the largest sum of scores (good
    text counts for, short and bad blocks against: a maximum-sum subarray, as in Body Text
    Extraction), trimmed to start and end with text. A "Comments" heading or a copyright notice
-   ("All rights reserved") ends it; an inline "Related: <headline>" link does not; nor does a bar of
+   ("All rights reserved") ends it; an inline "Related: <headline>" link does not, nor does a
+   "Related" box of a few list items with the article's text right under it; nor does a bar of
    three cue lines in a row (share buttons, a comment count), unless less than half as much text
    as before it follows (comments, an author box, teasers). Content that is
    not prose counts for the article too: a long run of plain short lines (a saved page writes menus
    as list items, so a run of 20 or more plain lines without cues is a table, a recipe or a
    schedule), and list items in a row that start with a number (ingredients, quantities) unless
-   they count 1, 2, 3 (a "top 10" list of other articles).
+   they count 1, 2, 3 (a "top 10" list of other articles). Lines numbered 1, 2, 3 under a "Most read"
+   heading, and list items cut off with an ellipsis ("* Council votes on…"), are other articles' teasers.
+   The region starts with text: the title and byline lines of an article that reads as a long run of
+   plain lines are its header, not table rows.
 5. Inside the region, short blocks take the class of the article around them (context smoothing:
-   subheadings, table rows and short sentences stay); dropped are blocks with a cue, the section
-   after a "Related" cue up to the next text, runs of headline-and-summary teasers in the second
-   half (a table row with a number is not a headline; a dateline such as "2H ago" between teasers
-   belongs to them), an author's bio ("Jane Doe is a
+   subheadings, table rows and short sentences stay; so do the items of a list the article announces,
+   with the labels of their groups); dropped are blocks with a cue, the section after a "Related" cue
+   up to the next text (or over its cards: texts that each come with the same line), the list items
+   under a link label ("More:", "See also:"), runs of
+   headline-and-summary teasers in the second half (a table row with a number is not a headline; a
+   dateline such as "2H ago" between teasers belongs to them), an author's bio ("Jane Doe is a
    reporter...", or the box under an "About Jane Doe" heading) at the end, captions that end with a
    picture credit ("(AP Photo/Jane Doe)", "Jane Doe / AFP": long enough to count as text, they stay
    in the region), and the date and byline lines of the header when the region starts above them
@@ -85,6 +91,13 @@ BARRIER_REST = 0.5  # ... end the article if at most this much good text (x befo
 RELATED_AS_SECTION = True  # a "Related" heading starts a section inside the article, it does not end it
 TEASER_RUN = 3  # this many headline-and-summary units in a row are a list of other articles
 TEASER_WORDS = 60  # a teaser's summary is at most this long
+RANKED_HEADING_WORDS = 5  # a "Most read" heading has at most this many words ...
+RANKED_RUN = 3  # ... and the chart under it at least this many lines numbered 1, 2, 3...
+LINK_LABEL_WORDS = 4  # a label over a box of links ("More:", "See also:") has at most this many words
+CARD_RUN = 3  # a line that recurs this many times under a "Related" heading marks its list's cards
+GROUP_LABEL_WORDS = 4  # a label over a group of items of an announced list has at most this many words
+BOX_LINKS = 3  # links in a "Related" box set inside the article
+TEASER_ITEM_WORDS = 4  # a list item cut off with an ellipsis after this many words is a teaser
 STAMP_WORDS = 4  # a date or time line ("Nov 18", "updated 16M ago") has at most this many tokens
 SUMMARY_SKIP = 2  # cue blocks (an advert, a caption) that may stand between key points and the article
 ABOUT_NAME_WORDS = 4  # "About Jane Doe": a name of at most this many words after "about"
@@ -429,6 +442,7 @@ def join_blocks(blocks: Sequence[str], paragraphs: Sequence[int]) -> str:
 
 GOOD, NEAR, SHORT, BAD = 3, 2, 1, 0
 _SECTION_KINDS = frozenset({"related", "comments"})
+_LINK_KINDS = frozenset({"related", "navigation"})  # cues of labels over lists of links
 
 
 @dataclass(slots=True)
@@ -504,6 +518,9 @@ def _features(block: str, cues: _Cues, block_words: list[str] | None = None) -> 
     elif words <= BANNER_MAX_WORDS:  # cues speak only for short blocks: long ones skip the matching
         cue = _banner_cue(folded, all_tokens, words, cues)
     last = text[-1:]
+    truncated = last == "…" or text.endswith("...")
+    if truncated and cue is None and bullet_match is not None and words >= TEASER_ITEM_WORDS:
+        cue = "related"  # a list item cut off mid-sentence: the teaser of another article or comment
     digit_first = text[:1].isdigit()
     # positional, in the order of the fields (keywords cost more than the rest of the block's features)
     return _Block(
@@ -641,8 +658,16 @@ def _inline_link(folded: str) -> bool:
 
 
 def _labelled_link(folded: str, cues: _Cues) -> bool:
-    """A "Read more:" label then a headline: one link to another article, not a section's heading."""
-    return _inline_link(folded) and _label_cue(folded, cues) is not None
+    """A "Read more:" or "Related post:" label then a headline: one link to another article, not a section's heading.
+
+    The label may be a phrase cue ("read more") or a closing one ("related"), as _short_cues takes it.
+    """
+    if not _inline_link(folded):
+        return False
+    if _label_cue(folded, cues) is not None:
+        return True
+    label = folded[: folded.find(":", 0, LABEL_CHARS) + 1]
+    return cues.ends.find(label, _WORD.findall(label)) == "related"
 
 
 def _label_cue(folded: str, cues: _Cues) -> str | None:
@@ -724,6 +749,24 @@ def _score(b: _Block) -> float:
     return -BAD_PENALTY - BAD_WORD_PENALTY * b.words
 
 
+def _mark_ranked_lists(features: Sequence[_Block]) -> None:
+    """Lines numbered 1, 2, 3... right under a "Most read" or "Related" heading: a chart of other articles.
+
+    Such a chart's headlines are short lines, and some are sentences, so they may score as text; the
+    heading above says what they are.
+    """
+    for i, b in enumerate(features[:-1]):
+        if (b.end is None and b.cue not in _SECTION_KINDS) or b.sentence or b.words > RANKED_HEADING_WORDS:
+            continue
+        k = i + 1
+        while k < len(features) and features[k].numbered and features[k].counted == k - i and features[k].cue is None:
+            k += 1
+        if k - i - 1 >= RANKED_RUN:
+            for f in features[i + 1 : k]:
+                f.cue = "related"
+                f.cls = BAD
+
+
 def _mark_tables(features: Sequence[_Block]) -> None:
     """Short lines in a run of at least TABLE_RUN plain lines (no list item, no cue) are content.
 
@@ -774,6 +817,35 @@ def _region(features: Sequence[_Block]) -> tuple[int, int]:
             best = total
             best_range = (start, i + 1)
     return best_range
+
+
+def _header_row(features: Sequence[_Block], i: int, end: int) -> bool:
+    """A short line (no sentence) counted as a table row, with prose right under it: the article's header.
+
+    The lines of an article with subheadings and short paragraphs make a run of plain lines as long as
+    a table's; its title, byline and date lines are no table's rows when prose follows within a few lines.
+    """
+    b = features[i]
+    if not b.table or b.cls == GOOD or b.sentence:
+        return False
+    return any(f.cls == GOOD and not f.bullet for f in features[i + 1 : min(end, i + 1 + HEADER_BLOCKS)])
+
+
+def _inline_box(features: Sequence[_Block], i: int, end: int) -> bool:
+    """A "Related" heading over a few links, then a paragraph: a box set inside the article, not its end.
+
+    The article's own text goes on right after the box's links (one to BOX_LINKS short list items); a
+    list of other articles that ends the page is followed by more headlines, not by prose.
+    """
+    if features[i].end != "related":
+        return False
+    for k in range(i + 1, min(end, i + 2 + BOX_LINKS)):
+        f = features[k]
+        if f.cls == GOOD and f.sentence and not f.bullet:
+            return k > i + 1
+        if not f.bullet or f.words > PHRASE_MAX_WORDS:
+            return False
+    return False
 
 
 def _barrier_end(features: Sequence[_Block], start: int, end: int) -> int:
@@ -867,6 +939,19 @@ def _list_item(features: Sequence[_Block], k: int) -> bool:
         and not above.sentence
         and k + 1 < len(features)
         and features[k + 1].bullet
+    )
+
+
+def _group_label(features: Sequence[_Block], k: int, end: int) -> bool:
+    """A label over a group of a list's items ("EASY", "Step two"): a few words, no sentence, an item under it."""
+    b = features[k]
+    return (
+        not b.bullet
+        and not b.sentence
+        and 0 < b.words <= GROUP_LABEL_WORDS
+        and k + 1 < end
+        and features[k + 1].bullet
+        and features[k + 1].cue is None
     )
 
 
@@ -980,6 +1065,51 @@ def _teaser_runs(features: Sequence[_Block], start: int, end: int) -> set[int]:
     return out
 
 
+def _link_box(features: Sequence[_Block], start: int, end: int) -> set[int]:
+    """List items under a label that is a menu or "Related" cue ("More:", "See also:"): links to other pages.
+
+    A list the article announces ("It has three parts:") is the article's; one a link label announces is
+    a box of headlines set in it.
+    """
+    out: set[int] = set()
+    for i in range(start, end - 1):
+        b = features[i]
+        if not b.colon or b.bullet or b.cue not in _LINK_KINDS or b.words > LINK_LABEL_WORDS:
+            continue
+        k = i + 1
+        while k < end and features[k].bullet and features[k].cue is None and not features[k].sentence:
+            out.add(k)
+            k += 1
+    return out
+
+
+def _cards(blocks: Sequence[str], features: Sequence[_Block], start: int, end: int) -> set[int]:
+    """Cards under a "You may also like" heading: texts that each come with the same line (share buttons, "Read more").
+
+    A section after such a heading runs to the next paragraph; but when the line right under the heading
+    recurs, word for word, after each of the next texts (CARD_RUN times or more), those texts are the
+    list's cards, however long, and the section runs over them.
+    """
+    out: set[int] = set()
+    for i in range(start, end - 2):
+        b = features[i]
+        if b.end != "related" and b.cue != "related":
+            continue
+        mark = blocks[i + 1]
+        if _is_text(features[i + 1]):
+            continue
+        k, marks, last = i + 1, 0, -1
+        while k < end and (blocks[k] == mark or _is_text(features[k])):
+            if blocks[k] == mark:
+                marks += 1
+            else:
+                last = k
+            k += 1
+        if marks >= CARD_RUN:
+            out.update(range(i + 1, last + 1))
+    return out
+
+
 def _bios(blocks: Sequence[str], features: Sequence[_Block], start: int, end: int) -> set[int]:
     """ "Jane Doe is a reporter...": a name then a copula, in the last blocks of the article.
 
@@ -1066,6 +1196,7 @@ def classify(
     for block, b in zip(blocks, features, strict=True):
         _add_density(b, block, stopwords)
         b.cls = _first_class(b)
+    _mark_ranked_lists(features)
     _mark_tables(features)
     start, end = _region(features)
 
@@ -1076,7 +1207,7 @@ def classify(
     for i in range(start, end):
         b = features[i]
         strong = b.end == "legal" or (b.heading_end and (b.end == "comments" or not RELATED_AS_SECTION))
-        closing = strong or total - seen <= END_REST * seen
+        closing = strong or (total - seen <= END_REST * seen and not _inline_box(features, i, end))
         if b.end is not None and b.cls != GOOD and seen >= CLOSING_MIN_WORDS and closing:
             end = i
             break
@@ -1084,7 +1215,7 @@ def classify(
             seen += b.words
     end = _barrier_end(features, start, end)
     # The region starts and ends with text, not with the short blocks around it.
-    while start < end and not _is_text(features[start]):
+    while start < end and (not _is_text(features[start]) or _header_row(features, start, end)):
         start += 1
     while end > start and not _is_text(features[end - 1]):
         end -= 1
@@ -1101,10 +1232,12 @@ def classify(
     for i in range(start, end - 1):  # lists the article announces are its own, not teasers
         if features[i].colon and features[i].cue is None:
             k = i + 1
-            while k < end and features[k].bullet and features[k].cue is None:
+            while k < end and features[k].cue is None and (features[k].bullet or _group_label(features, k, end)):
                 features[k].listed = True
                 k += 1
-    teasers = _teaser_runs(features, start, end)
+    teasers = (
+        _teaser_runs(features, start, end) | _cards(blocks, features, start, end) | _link_box(features, start, end)
+    )
     bios = _bios(blocks, features, start, end)
     datelines = _header_datelines(features, start, end)
 

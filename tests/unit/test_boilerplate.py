@@ -278,6 +278,126 @@ def test_a_long_table_of_plain_lines_is_the_article_not_the_menu() -> None:
     assert footer not in kept
 
 
+# ---------------------------------------------------------------- lists, boxes and cards around the article
+
+LONG_ARTICLE = [
+    *ARTICLE["en"],
+    "The mayor also promised that the council would publish every contract it signs this year, so that the "
+    "people who pay for the schools and the roads can see where the money goes and who gets the work.",
+    "Several members of the opposition said that they would vote for the budget in the spring as well, as long "
+    "as the money for the villages in the north is kept in the plan and the bus service comes back.",
+    "The unions, for their part, said that the talks had been hard but fair, and that they hoped the next "
+    "round would be shorter, since the staff of the schools and the hospital had waited a long time.",
+]
+
+
+def test_list_items_cut_off_with_an_ellipsis_are_teasers() -> None:
+    ticker = [
+        "* Farmers in the valley say that the new water rules will make it much harder for them to grow…",
+        "* The festival in the old town will go ahead this year after the organisers found a new sponsor for…",
+        "* Police ask the people who saw the accident on the bridge on Sunday night to come forward and...",
+    ]
+    page = [*ticker, *ARTICLE["en"]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert all(verdicts[item] == Verdict(False, "related") for item in ticker)
+    assert all(verdicts[paragraph].keep for paragraph in ARTICLE["en"])
+
+
+def test_a_ranked_chart_under_a_most_read_heading_is_not_the_article() -> None:
+    lead = (
+        "Snow on the roof does not only cut what a solar plant makes: its weight can also bend the frames, "
+        "and experts warn owners to clear it with care."
+    )
+    chart = [
+        "1. The minister in an interview: “I still have a lot of work to do here”",
+        "2. Farmers and the minister agree on the new rules for the fields",
+        "3. Under pressure: can the small organic farms still be saved?",
+        "4. A wave of protests by farmers reaches the capital after the talk show",
+        "5. Activists show the barns of twenty dairy farms on the internet",
+    ]
+    page = ["* Home", "* News", "Photovoltaics", lead, "John Smith", "Most read", *chart, "* Imprint"]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert verdicts[lead].keep
+    assert not any(verdicts[line].keep for line in chart)
+
+
+def test_a_related_box_with_links_inside_the_article_does_not_end_it() -> None:
+    box = ["Related Links", "* The space agency's website"]
+    last = "Challenges include a ship that runs on its own while the crew sleeps for most of the trip to Mars."
+    page = [*ARTICLE["en"], *box, last, "Report Error", "Top Video"]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert all(verdicts[paragraph].keep for paragraph in ARTICLE["en"])
+    assert verdicts[last].keep
+    assert not any(verdicts[line].keep for line in box)
+
+
+def test_header_lines_in_a_long_run_of_plain_lines_are_not_table_rows() -> None:
+    header = ["STREAM NOW", "The early reviews of the new console are here", "Jane Doe", "Nov 18, 2019 @17:19 PM"]
+    body: list[str] = []
+    for n, paragraph in enumerate(ARTICLE["en"] * 2):
+        body += [paragraph, f"[Source {n}]", f"What the critics say, part {n}", f"[Review {n}]"]
+    blocks = [*header, *body, "© 2019 Example. All rights reserved."]
+    verdicts = dict(zip(blocks, classify(blocks, "en"), strict=True))
+    assert not any(verdicts[line].keep for line in header)
+    assert all(verdicts[paragraph].keep for paragraph in ARTICLE["en"])
+
+
+def test_an_announced_list_with_group_labels_is_the_article_s_own() -> None:
+    groups = [
+        "For me, the list of things to try looked like this:",
+        "NOT SCARY",
+        "* Writing a blog post",
+        "* Writing an email to my readers",
+        "KIND OF SCARY",
+        "* Speaking on the phone",
+        "* Speaking on a video call",
+        "TERRIFYING",
+        "* Giving a talk at a conference",
+        "* Hosting a live video",
+    ]
+    page = [*LONG_ARTICLE, *groups, ARTICLE["en"][0]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert all(verdicts[line].keep for line in groups)
+
+
+def test_a_related_label_then_a_headline_is_a_link_that_opens_no_section() -> None:
+    link = "Related post: Ten facts about the budget of the region"
+    heading = "WHAT THE COUNCIL DECIDED"
+    page = [ARTICLE["en"][0], link, heading, *ARTICLE["en"][1:]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert verdicts[link] == Verdict(False, "related")
+    assert verdicts[heading].keep
+
+
+def test_cards_that_each_come_with_the_same_line_are_a_related_list() -> None:
+    share = "WhatsApp Facebook Pinterest Download"
+    cards = [
+        "Life asks us for hope and for the courage to wait for the best and to make the best happen, and the "
+        "people who keep their smile on the hardest days are the ones who find the way out in the end.",
+        "What holds a family together is love, care and the wish to see each other well, and a family that "
+        "stands together is a source of strength, of help and of understanding in every season of life.",
+        "Strength to win and faith to believe that everything is possible, that every obstacle can be "
+        "overcome and that the victory is already there for the people who do not give up on their dreams.",
+    ]
+    page = [share, *ARTICLE["en"], "You may also like...", share, cards[0], share, cards[1], share, cards[2]]
+    verdicts = classify(page, "en")
+    kept = [block for block, verdict in zip(page, verdicts, strict=True) if verdict.keep]
+    assert all(paragraph in kept for paragraph in ARTICLE["en"])
+    assert not any(card in kept for card in cards)
+
+
+def test_list_items_under_a_more_label_are_links_not_the_article_s_list() -> None:
+    links = [
+        "* Mayor faces questions over the hospital plan",
+        "* Young people must be heard, says the council",
+        "* Villages in the north invite the minister for talks",
+    ]
+    page = [*LONG_ARTICLE[:2], "More:", *links, *LONG_ARTICLE[2:]]
+    verdicts = dict(zip(page, classify(page, "en"), strict=True))
+    assert all(verdicts[paragraph].keep for paragraph in LONG_ARTICLE)
+    assert not any(verdicts[link].keep for link in links)
+
+
 # ---------------------------------------------------------------- interface
 
 
