@@ -28,7 +28,7 @@ from archiver.pipeline import clean
 from archiver.pipeline.boilerplate import classify, split_blocks
 from archiver.pipeline.decode import decode
 from archiver.pipeline.document import Decoded
-from archiver.pipeline.metadata import detect_language
+from archiver.pipeline.language import detect_language
 from archiver.pipeline.normalize import normalize_text
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from archiver.pipeline import boilerplate, metadata
+from archiver.pipeline import language as languages
 from archiver.pipeline.decode import decode
 from archiver.pipeline.normalize import normalize_text
 
@@ -42,18 +43,18 @@ def main() -> None:
     for path in paths:
         text = normalize_text(decode(path.read_bytes()).text)
         blocks, paragraphs = boilerplate.split_blocks(text)
-        language = metadata.detect_language(text)
+        language = languages.detect_language(text)
         pages.append((text, blocks, boilerplate.classify(blocks, language), paragraphs))
     language_ms, metadata_ms = [], []
     for text, blocks, verdicts, paragraphs in pages:
         best_language = best_metadata = float("inf")
         for _ in range(max(1, args.repeat)):
-            metadata._language_of.cache_clear()
+            languages._language_of.cache_clear()
             if args.cold:
                 metadata._dates.cache_clear()
                 metadata._short_byline.cache_clear()
             start = time.process_time()
-            language = metadata.detect_language(text)
+            language = languages.detect_language(text)
             middle = time.process_time()
             metadata.extract_metadata(blocks, verdicts, language, paragraphs)
             end = time.process_time()

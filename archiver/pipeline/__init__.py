@@ -11,7 +11,8 @@ from archiver.pipeline.boilerplate import classify, join_blocks, split_blocks
 from archiver.pipeline.decode import decode
 from archiver.pipeline.document import Decoded, Document, Metadata, RemovedBlock
 from archiver.pipeline.identity import content_hash, head_words, sketch, sketch_of_words, words_hash
-from archiver.pipeline.metadata import detect_language, extract_metadata
+from archiver.pipeline.language import detect_language
+from archiver.pipeline.metadata import extract_metadata
 from archiver.pipeline.normalize import normalize_text
 
 __all__ = ["Decoded", "Document", "Metadata", "RemovedBlock", "clean", "process"]

@@ -17,8 +17,8 @@ regex gates each long alternation (`_dates`, `_byline`, `_urlish`, `_may_be_cred
 prefixes), title candidates are scored best bound first and the search stops at the first that
 cannot win (`_title`), bylines are searched nearest first and the search stops when no line left
 can be nearer (`_author`), and words are looked up in the body by substring search rather than by
-tokenising it. The language is read from a short sample of prose, and from a longer one only
-when the classifier is unsure (`detect_language`). The rules are compiled once per process (`_cues`).
+tokenising it. The language comes from archiver.pipeline.language. The rules are compiled once per
+process (`_cues`).
 """
 
 from __future__ import annotations
@@ -31,19 +31,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
-from itertools import islice
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from archiver.pipeline.boilerplate import Verdict
 from archiver.pipeline.document import Metadata
 from archiver.pipeline.rules import load_rules
 
 MAX_TITLE_CHARS = 250
-LANGUAGE_FIRST_CHARS = 250  # the language is read from this much prose first...
-LANGUAGE_SAMPLE_CHARS = 1000  # ...and from up to this much when the first reading is unsure
-LANGUAGE_CACHE = 512  # samples whose language a worker remembers (a sample is 1,000 characters at most)
-LANGUAGE_MARGIN = 15.0  # sure: the best language leads the next by this much log-likelihood
 MIN_TITLE_SCORE = 1.0
 LONG_TITLE_CHARS = 120  # headlines are shorter (19 in 20 under 100 characters): longer, a standfirst
 BODY_WEIGHT = 3.5  # for a title whose every word the body repeats
@@ -170,94 +165,6 @@ _PARTICLES = frozenset(
         "st",
     ]
 )
-
-
-# ---------------------------------------------------------------------------------------- language
-
-
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code from py3langid (its model ships in the wheel) on a sample of the page's prose.
-
-    The classifier walks every byte of its input in Python, so it costs in proportion to the
-    sample: it first reads LANGUAGE_FIRST_CHARS, and reads up to LANGUAGE_SAMPLE_CHARS only when
-    the best language does not lead the next by LANGUAGE_MARGIN (close languages, mixed text).
-    """
-    sample = _language_sample(text)
-    if sum(1 for _ in islice(_LETTER.finditer(sample), 20)) < 20:  # stops at the 20th letter
-        return None
-    return _language_of(sample)
-
-
-@lru_cache(maxsize=LANGUAGE_CACHE)
-def _language_of(sample: str) -> str | None:
-    """The language of a sample of prose (`detect_language`), cached.
-
-    A file dropped again, or saved again with another header or footer, has the same first prose:
-    the classifier, most of the cost of a page, then runs once per worker.
-    """
-    identifier = _identifier()
-    if len(sample) > LANGUAGE_FIRST_CHARS + 100:
-        ranked = identifier.rank(sample[:LANGUAGE_FIRST_CHARS])
-        (code, best), (_next, second) = ranked[0], ranked[1]
-        if best - second >= LANGUAGE_MARGIN and len(code) == 2:
-            return str(code)
-    code, _score = identifier.classify(sample)
-    if len(code) != 2:  # the model knows some languages only by a longer code: ISO 639-1 or the next best
-        code = next((c for c, _ in identifier.rank(sample) if len(c) == 2), None)
-    return str(code) if code else None
-
-
-@cache
-def _identifier() -> Any:
-    """py3langid's shipped model, its feature table widened from float16 to float32 (once per process).
-
-    Scoring gathers the table's rows for the features of the text and multiplies them by the
-    counts; numpy converts float16 rows to float32 first, element by element, and that conversion
-    cost a third of the scoring (~45 of ~140 µs a page). Every float16 is a float32 and the product
-    is the float32 one either way, so the scores are the same to the bit; the price is ~28 MB more
-    per worker (57 MB instead of 28). Only the public constructor and attributes are used; with
-    another py3langid (another model or constructor) its own functions are used, as shipped.
-    """
-    import py3langid
-
-    try:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-        shipped = LanguageIdentifier.from_model_file(MODEL_FILE)
-        if str(shipped.nb_ptc.dtype) != "float16":
-            return shipped
-        return LanguageIdentifier(
-            shipped.nb_ptc.astype("float32"),
-            shipped.nb_pc,
-            shipped.nb_classes,
-            shipped.tk_nextmove,
-            shipped.tk_output,
-            tk_row=shipped.tk_row,
-        )
-    except (ImportError, AttributeError, TypeError):
-        return py3langid
-
-
-def _language_sample(text: str) -> str:
-    """The first prose of the page, up to LANGUAGE_SAMPLE_CHARS; the top of the page without prose.
-
-    Prose is a run of long lines (a paragraph on one line, or wrapped at 60-80 columns) that ends a
-    sentence and is not a list item: menus, tickers, cookie banners in English on a German page
-    and PHP warnings above the article are not prose, and they mislead the classifier.
-    """
-    parts: list[str] = []
-    size = 0
-    for match in _PROSE_RUN.finditer(text, 0, 60_000):
-        run = match.group()
-        if len(run) < 100 or run[-1] not in _SENTENCE_ENDS or run.count(" ") * 12 < len(run) or _BULLET.match(run):
-            continue
-        parts.append(run.replace("\n", " "))
-        size += len(run) + 1
-        if size >= LANGUAGE_SAMPLE_CHARS:
-            break
-    if size < 150:
-        return text[:LANGUAGE_SAMPLE_CHARS]
-    return " ".join(parts)[:LANGUAGE_SAMPLE_CHARS]
 
 
 # ---------------------------------------------------------------------------------------- rules

@@ -11,7 +11,8 @@ import pytest
 from archiver.pipeline import process
 from archiver.pipeline.boilerplate import Verdict
 from archiver.pipeline.document import Metadata
-from archiver.pipeline.metadata import detect_language, extract_metadata
+from archiver.pipeline.language import detect_language
+from archiver.pipeline.metadata import extract_metadata
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
@@ -559,15 +560,26 @@ def test_empty_page() -> None:
 # ---------------------------------------------------------------------------------------- speed: same answers
 
 
-def test_the_widened_model_scores_as_the_shipped_one() -> None:
-    """The float32 feature table (`_identifier`) gives py3langid's own scores, to the bit."""
+def test_the_model_ranks_as_py3langid_does() -> None:
+    """The vectorised walk and the float32 table (`_model`) give py3langid's own ranking and scores, to the bit."""
     import py3langid
 
-    from archiver.pipeline.metadata import _identifier
+    from archiver.pipeline.language import _Model, _model
 
-    for text in [*BODY.values(), "Ein kurzer Satz.", "short", BODY["fr"][:40] + BODY["de"][40:]]:
-        assert _identifier().rank(text) == py3langid.rank(text)
-        assert _identifier().classify(text) == py3langid.classify(text)
+    assert isinstance(_model(), _Model)  # the vectorised model, not the shipped fallback
+    mixed = BODY["fr"][:40] + BODY["de"][40:]
+    for text in [*BODY.values(), "Ein kurzer Satz.", "short", mixed, "ÉTÉ À PARIS", "", "12 34", "x" * 7]:
+        assert list(_model().ranked(text)) == py3langid.rank(text)
+
+
+def test_the_automaton_remembers_a_few_bytes() -> None:
+    """The walk is vectorised over windows of `depth` bytes: a depth far from the n-gram sizes (1-4
+    characters) would mean the automaton is not what the vectorised walk assumes."""
+    from archiver.pipeline.language import _Model, _model
+
+    model = _model()
+    assert isinstance(model, _Model)
+    assert 4 <= model.depth <= 12
 
 
 @pytest.mark.parametrize(
