@@ -88,6 +88,7 @@ class _Ranker(Protocol):
         ...
 
 
+ROWS_AT_ONCE = 2048  # rows of the transition table read at once when measuring the automaton
 RAW_FLOOR = float(np.finfo(np.float32).min)  # py3langid's score of a masked column or a featureless text
 
 
@@ -181,7 +182,9 @@ def _automaton_depth(nextmove: np.ndarray, rows: np.ndarray) -> int:
         new_rows = new_rows[~read[new_rows]]
         read[new_rows] = True
         found = np.zeros(len(rows), dtype=bool)
-        found[nextmove[((new_rows << 8)[:, None] + every_byte).ravel()]] = True
+        for chunk in range(0, len(new_rows), ROWS_AT_ONCE):  # a few MB at a time, not 150 MB at once
+            bases = new_rows[chunk : chunk + ROWS_AT_ONCE] << 8
+            found[nextmove[(bases[:, None] + every_byte).ravel()]] = True
         found &= ~reached
         frontier = np.flatnonzero(found)
         if len(frontier) == 0:
