@@ -197,10 +197,10 @@ def _automaton_depth(nextmove: np.ndarray, rows: np.ndarray) -> int:
 def _model() -> _Ranker:
     """Loaded once per process (the forkserver loads it before forking the workers)."""
     import py3langid
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    shipped = LanguageIdentifier.from_model_file(MODEL_FILE)
     try:
-        return _Model(shipped)
-    except (AttributeError, TypeError, ValueError):
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        return _Model(LanguageIdentifier.from_model_file(MODEL_FILE))
+    except (ImportError, AttributeError, TypeError, ValueError):
         return _Shipped(py3langid)
