@@ -5,17 +5,19 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 import time
 import uuid
 import zlib
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+import numpy as np
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -31,6 +33,9 @@ NEAR_DUPLICATE_THRESHOLD = 0.7  # Jaccard similarity of word 3-shingles
 # Older documents compared exactly with a new one: those sharing the most LSH keys with it. A burst of
 # issues made from one template shares keys with every earlier issue; comparing with all is quadratic.
 NEAR_DUPLICATE_CANDIDATES = 8
+# Documents whose shingles the writer keeps (about 7 KB each): the original of a near-duplicate is
+# compared again with each later variant of it, and its body need not be read and split each time.
+SHINGLE_CACHE = 1024
 
 
 def utcnow() -> datetime:
@@ -75,6 +80,30 @@ class Saved:
     near_duplicate_of: int | None = None
 
 
+class ShingleCache:
+    """The shingles (identity.shingles) of recently compared documents, by id; the least recently used go."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, ids: set[int]) -> dict[int, np.ndarray]:
+        with self._lock:
+            found = {i: self._items[i] for i in ids if i in self._items}
+            for i in found:
+                self._items.move_to_end(i)
+            return found
+
+    def put(self, doc_id: int, value: np.ndarray) -> np.ndarray:
+        with self._lock:
+            self._items[doc_id] = value
+            self._items.move_to_end(doc_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
 def is_transient(exc: BaseException) -> bool:
     """Lost connections, a database that is down or locked: worth retrying, never a reason to fail a file."""
     if isinstance(exc, OperationalError | InterfaceError):
@@ -92,6 +121,7 @@ class Store:
         # Who holds a SQLite job lease: one Store, like one PostgreSQL session holds an advisory lock.
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._sets_search: bool | None = None
+        self._shingles = ShingleCache(SHINGLE_CACHE)
         if upgrade:
             self.upgrade()
 
@@ -278,22 +308,32 @@ class Store:
         wanted = set().union(*others.values())
         if not wanted:
             return {}
-        bodies = dict(conn.execute(select(DOCS.c.id, DOCS.c.body).where(DOCS.c.id.in_(wanted))).all())
+        known = self._shingles.get_many(wanted)
+        missing = wanted - known.keys()
+        if missing:
+            for other, body in conn.execute(select(DOCS.c.id, DOCS.c.body).where(DOCS.c.id.in_(missing))).all():
+                known[other] = self._shingles.put(other, shingles(body))
         links: dict[int, int] = {}
+        similarity: dict[int, float] = {}
         for arrival in candidates:
             doc_id = by_hash[arrival.document.content_hash]
             if not others[doc_id]:
                 continue
-            mine = shingles(arrival.document.body)
-            scored = [(jaccard_of(mine, shingles(bodies[o])), o) for o in others[doc_id] if o in bodies]
+            mine = self._shingles.put(doc_id, shingles(arrival.document.body))
+            scored = [(jaccard_of(mine, known[o]), o) for o in others[doc_id] if o in known]
             if not scored:
                 continue
             score, other = max(scored)
             if score >= NEAR_DUPLICATE_THRESHOLD:
                 links[doc_id] = other
-                conn.execute(
-                    update(DOCS).where(DOCS.c.id == doc_id).values(near_duplicate_of=other, similarity=round(score, 3))
-                )
+                similarity[doc_id] = round(score, 3)
+        if links:
+            conn.execute(
+                update(DOCS)
+                .where(DOCS.c.id == bindparam("doc_id"))
+                .values(near_duplicate_of=bindparam("other"), similarity=bindparam("score")),
+                [{"doc_id": d, "other": o, "score": similarity[d]} for d, o in links.items()],
+            )
         return links
 
     def _count_blocks(self, conn: Connection, arrivals: Sequence[Arrival]) -> None:

@@ -508,7 +508,7 @@ def test_upgrade_from_0001_keeps_documents_and_answers(kind: str, tmp_path: Path
         store = Store(url, upgrade=True)  # what `archiver run` does on start
         try:
             with store.engine.connect() as conn:
-                assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+                assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
             assert {q: search(store, q, limit=50) for q in queries} == before
             assert before["employes"] and before["wordy"] and before['"common words"']
             assert list(iter_export_jsonl(store)) == exported

@@ -51,6 +51,33 @@ def test_near_duplicate_is_linked_not_merged(database_url: str) -> None:
     store.close()
 
 
+def test_migration_0004_computes_every_sketch_again(database_url: str) -> None:
+    """Sketches written by an earlier version are replaced by today's: its documents are found again."""
+    from sqlalchemy import delete, insert, select
+
+    from archiver.pipeline.identity import sketch
+    from archiver.store.models import DOCS, SKETCHES
+
+    _migrate(database_url, "0003")
+    store = Store(database_url)
+    body = " ".join(f"word{i % 97} term{i % 89} item{i % 83}" for i in range(150))
+    original = f"A long report\n\n{body}.\n".encode()
+    (a,) = store.save_batch([arrival(original, "a.txt")])
+    with store.engine.begin() as conn:  # keys of another kind, as the earlier version computed them
+        conn.execute(delete(SKETCHES))
+        conn.execute(insert(SKETCHES), [{"document_id": a.document_id, "value": v} for v in (11, 12, 13, 14)])
+    store.close()
+
+    store = Store(database_url, upgrade=True)
+    with store.engine.connect() as conn:
+        stored = set(conn.execute(select(SKETCHES.c.value).where(SKETCHES.c.document_id == a.document_id)).scalars())
+        archived = conn.execute(select(DOCS.c.body).where(DOCS.c.id == a.document_id)).scalar_one()
+    assert stored == set(sketch(archived)) and len(stored) == 4
+    (b,) = store.save_batch([arrival(original.replace(b"word5 term5", b"changed words", 1), "b.txt")])
+    assert b.status == "new" and b.near_duplicate_of == a.document_id
+    store.close()
+
+
 def _migrate(url: str, revision: str, *, down: bool = False) -> None:
     """Bring the schema to `revision` (alembic, as `archiver db upgrade` does for the head)."""
     from alembic import command

@@ -18,6 +18,7 @@ from archiver.pipeline.identity import (
     content_hash,
     head_words,
     jaccard,
+    shingles,
     sketch,
     sketch_of_words,
     words_hash,
@@ -87,6 +88,37 @@ def test_near_duplicates_share_a_sketch_key_and_strangers_do_not() -> None:
         assert jaccard(text, near) > 0.9
     assert found >= 47  # LSH: 1 - (1 - J**4)**4 at J ~ 0.95: about 99 %
     assert strangers <= 2
+
+
+def test_sketch_keys_are_the_stored_ones() -> None:
+    """Sketches are stored (document_sketches): a change here needs a migration that computes them again."""
+    assert sketch("The council approved the harbour budget on Tuesday after long talks with the unions.") == (
+        553603712231811045,
+        5765419738269712717,
+        8697840240542698304,
+        5151672192706196142,
+    )
+    assert sketch("Le conseil a approuvé le budget du port mardi, après de longues négociations.") == (
+        3151823916443638499,
+        268821706723040481,
+        1879362037978013124,
+        5832802643056342601,
+    )
+
+
+def _exact_jaccard(a: str, b: str) -> float:
+    def grams(text: str) -> set[tuple[str, ...]]:
+        words = _WORD_RE.findall(text.casefold())
+        return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+
+    first, second = grams(a), grams(b)
+    return len(first & second) / len(first | second)
+
+
+@given(st.text(st.sampled_from("ab cd Éé.1"), max_size=200), st.text(st.sampled_from("ab cd Éé.1"), max_size=200))
+def test_jaccard_of_shingle_hashes_is_the_jaccard_of_the_shingles(a: str, b: str) -> None:
+    assert jaccard(a, b) == _exact_jaccard(a, b)
+    assert list(shingles(a)) == sorted(set(shingles(a)))  # distinct and sorted, as jaccard_of expects
 
 
 # ---------------------------------------------------------------- words split once (issue 8)
