@@ -330,8 +330,7 @@ class Daemon:
         with self._lock:
             self._in_flight -= len(claims)
         assert self._writer is not None
-        for claim, result in zip(claims, results, strict=True):
-            self._writer.put(claim, result)
+        self._writer.put_many(list(zip(claims, results, strict=True)))
 
     def _lost(self, claims: list[Claim], loss: Loss) -> None:
         """From the pool's thread: the worker holding these files died, was stuck, or the daemon is stopping."""

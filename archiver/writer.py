@@ -56,7 +56,12 @@ class Writer(threading.Thread, Generic[H]):
         self.committed = 0
 
     def put(self, handle: H, result: Arrival | Failure) -> None:
-        self.queue.put((handle, result))
+        self.queue.put([(handle, result)])
+
+    def put_many(self, items: list[tuple[H, Arrival | Failure]]) -> None:
+        """A worker's chunk in one hand-over: one wake-up of this thread rather than one per file."""
+        if items:
+            self.queue.put(items)
 
     def stop(self) -> None:
         """Finish what is queued, then end. While stopping, a database that is down releases the files."""
@@ -69,7 +74,8 @@ class Writer(threading.Thread, Generic[H]):
             item = self.queue.get()
             if item is _STOP:
                 break
-            batch: list[tuple[H, Arrival | Failure]] = [item]  # type: ignore[list-item]
+            # A batch may end a few files past batch_size: a chunk is never split.
+            batch: list[tuple[H, Arrival | Failure]] = list(item)  # type: ignore[call-overload]
             deadline = time.monotonic() + self.batch_seconds
             while len(batch) < self.batch_size:
                 try:
@@ -87,7 +93,7 @@ class Writer(threading.Thread, Generic[H]):
                 if nxt is _STOP:
                     done = True
                     break
-                batch.append(nxt)  # type: ignore[arg-type]
+                batch.extend(nxt)  # type: ignore[arg-type]
             self.commit(batch)
 
     def commit(self, batch: list[tuple[H, Arrival | Failure]]) -> None:
