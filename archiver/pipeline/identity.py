@@ -55,15 +55,20 @@ _WORD_HASHES: dict[str, int] = {}  # a process's vocabulary, hashed once (a corp
 WORD_HASH_CACHE = 200_000  # words remembered; beyond, the cache starts again (a few MB at most)
 
 
-def _word_hash(word: str) -> int:
-    """A 64-bit hash of a word that is the same in every process and every version (it is stored)."""
-    known = _WORD_HASHES.get(word)
-    if known is None:
+def _word_hashes(words: Sequence[str]) -> list[int]:
+    """A 64-bit hash of each word, the same in every process and every version (sketches are stored).
+
+    Looked up in C (map over the cache's __getitem__); only words new to this process are hashed.
+    """
+    try:
+        return list(map(_WORD_HASHES.__getitem__, words))
+    except KeyError:
         if len(_WORD_HASHES) >= WORD_HASH_CACHE:
             _WORD_HASHES.clear()
-        data = word.encode("utf-8", "surrogatepass")
-        known = _WORD_HASHES[word] = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
-    return known
+        for word in set(words).difference(_WORD_HASHES):
+            data = word.encode("utf-8", "surrogatepass")
+            _WORD_HASHES[word] = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+        return list(map(_WORD_HASHES.__getitem__, words))
 
 
 def shingle_hashes(words: Sequence[str]) -> np.ndarray:
@@ -73,7 +78,7 @@ def shingle_hashes(words: Sequence[str]) -> np.ndarray:
     Hashing each distinct word once and mixing three integers per shingle, in numpy, costs a third of
     hashing each shingle's text.
     """
-    hashes = np.fromiter(map(_word_hash, words), dtype=np.uint64, count=len(words))
+    hashes = np.array(_word_hashes(words), dtype=np.uint64)
     if len(hashes) < 3:
         hashes = np.concatenate([hashes, np.zeros(3 - len(hashes), dtype=np.uint64)])
     first, second, third = _POSITION
