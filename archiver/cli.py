@@ -165,6 +165,9 @@ def clean(files: tuple[str, ...], as_json: bool) -> None:
 def run(ctx: click.Context, once: bool, inbox: str | None, workers: int | None) -> None:
     """Run the daemon in the foreground: watch the inbox and archive every file dropped into it."""
     settings = settings_from(ctx, inbox=inbox, workers=workers)
+    from archiver.forkserver import start_forkserver
+
+    start_forkserver()  # first: it loads the pipeline while the daemon's modules load here
     from archiver.daemon import Daemon
     from archiver.logs import setup_logging
 

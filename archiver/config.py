@@ -17,8 +17,7 @@ from pydantic_settings import (
 )
 
 from archiver.errors import ConfigError
-
-CLAIM_DIR_NAME = ".archiver-claims"
+from archiver.inbox import CLAIM_DIR_NAME
 
 
 @cache

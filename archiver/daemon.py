@@ -19,11 +19,12 @@ from typing import Any
 
 from archiver.config import Settings
 from archiver.errors import DatabaseUnavailable, FileRejected
+from archiver.forkserver import start_forkserver
 from archiver.inbox import Claim, Inbox
 from archiver.pool import Loss, Results, WorkerPool
 from archiver.store.repository import Arrival, Saved, Store
 from archiver.watcher import InboxEventHandler, Readiness, make_observer
-from archiver.worker import Failure, Task, start_forkserver
+from archiver.worker import Failure, Task
 from archiver.writer import Hooks, Writer
 
 log = logging.getLogger("archiver")

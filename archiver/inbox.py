@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.config import CLAIM_DIR_NAME
 from archiver.errors import FileRejected
 
 log = logging.getLogger("archiver.inbox")
 
+CLAIM_DIR_NAME = ".archiver-claims"  # in the inbox: each daemon's claim folder is below it
 TAKEN_SUFFIXES = frozenset({".txt", ".text", ".md"})
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".partial", ".download")
 SIDECAR_SUFFIX = ".meta.json"

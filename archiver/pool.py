@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, Literal, TypeVar
 
-from archiver.worker import Busy, Task, exit_with, join_board, mark_idle, pool_context, run_tasks, warm_up
+from archiver.forkserver import pool_context
+from archiver.worker import Busy, Task, exit_with, join_board, mark_idle, run_tasks, warm_up
 
 log = logging.getLogger("archiver")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import signal
 import threading
@@ -18,11 +17,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from archiver.arrival import Arrival, compress
 from archiver.errors import FileRejected
 from archiver.inbox import Claim, read_file
 from archiver.pipeline import process
 from archiver.sidecar import load_sidecar, sidecar_json
-from archiver.store.repository import Arrival, compress
 
 log = logging.getLogger("archiver.worker")
 
@@ -128,23 +127,6 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
-
-
-def pool_context() -> Any:
-    """Workers come from a forkserver (forking the threaded daemon itself is unsafe) that has loaded
-    the pipeline once (archiver.warm)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["archiver.warm"])
-    return context
-
-
-def start_forkserver() -> None:
-    """Start the forkserver now (it loads the pipeline while the daemon connects to its database),
-    so that creating the pool later does not wait for it."""
-    from multiprocessing import forkserver
-
-    pool_context()
-    forkserver.ensure_running()
 
 
 # One text per decoding path (UTF-8, the legacy code pages' fast path and its tables, chardet and the

@@ -12,8 +12,8 @@ import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from archiver.arrival import Arrival, compress, utcnow
 from archiver.errors import DatabaseUnavailable, NotFound
 from archiver.pipeline.document import Document as CleanDocument
 from archiver.pipeline.identity import jaccard_of, shingles
@@ -36,39 +37,6 @@ NEAR_DUPLICATE_CANDIDATES = 8
 # Documents whose shingles the writer keeps (about 7 KB each): the original of a near-duplicate is
 # compared again with each later variant of it, and its body need not be read and split each time.
 SHINGLE_CACHE = 1024
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Arrival:
-    """A file the pipeline has processed, waiting for the writer: everything one ingestion records."""
-
-    file_name: str
-    folder: str
-    size: int
-    mtime_ns: int
-    raw_sha256: str
-    compressed: bytes
-    document: CleanDocument
-    received_at: datetime = field(default_factory=utcnow)
-    overrides: dict[str, Any] | None = None  # sidecar fields, JSON-ready
-
-    @property
-    def idempotency_key(self) -> str:
-        return idempotency_key(self.raw_sha256, self.folder, self.file_name, self.size, self.mtime_ns)
-
-
-def idempotency_key(raw_sha256: str, folder: str, file_name: str, size: int, mtime_ns: int) -> str:
-    """One file as it was dropped: the same bytes under the same relative path, size and mtime."""
-    material = "\0".join((raw_sha256, folder, file_name, str(size), str(mtime_ns)))
-    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def compress(raw: bytes) -> bytes:
-    return zlib.compress(raw, 6)
 
 
 @dataclass(frozen=True)
