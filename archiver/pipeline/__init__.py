@@ -37,11 +37,13 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_block
     """
     text = normalize_text(decoded.text)
     blocks, paragraphs = split_blocks(text)
-    # Each line is split into words once, for the boilerplate cues, its hash, the word count and the sketch.
-    words = [_WORD.findall(block.casefold()) for block in blocks]
+    # Each line is casefolded and split into words once, for the boilerplate cues, its hash, the word
+    # count and the sketch.
+    casefolded = [block.casefold() for block in blocks]
+    words = [_WORD.findall(block) for block in casefolded]
     language = detect_language(text)
     hashes = _hashes(blocks, words, learned, hash_blocks)
-    verdicts = classify(blocks, language, learned, words=words, hashes=hashes)
+    verdicts = classify(blocks, language, learned, words=words, hashes=hashes, casefolded=casefolded)
     kept = [
         (block, paragraph)
         for block, paragraph, verdict in zip(blocks, paragraphs, verdicts, strict=True)

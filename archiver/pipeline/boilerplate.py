@@ -284,7 +284,12 @@ def _fold(text: str) -> str:
     """casefold, with "’" and "ʼ" made "'"; for ASCII text that is lower(), which is cheaper."""
     if text.isascii():
         return text.lower()
-    return text.casefold().replace("’", "'").replace("ʼ", "'")
+    return _plain_apostrophes(text.casefold())
+
+
+def _plain_apostrophes(casefolded: str) -> str:
+    """What _fold makes of a casefolded text: "’" and "ʼ" made "'" (for ASCII text, which has neither, no copy)."""
+    return casefolded.replace("’", "'").replace("ʼ", "'")
 
 
 def _by_kind(section: dict[str, dict[str, list[str]]]) -> dict[str, str]:
@@ -500,14 +505,20 @@ def _holds(words: list[str], own: frozenset[str], index: dict[str, tuple[str, ..
     return sum(map(own.__contains__, words)) >= 0.8 * sum(map(index.__contains__, words))
 
 
-def _features(block: str, cues: _Cues, block_words: list[str] | None = None) -> _Block:
+def _features(block: str, cues: _Cues, block_words: list[str] | None = None, casefolded: str | None = None) -> _Block:
     """Everything but the stopword density, which needs the page's language (_add_density).
 
-    `block_words`: the block's `\\w+` words of `block.casefold()` when the caller has them (see _words).
+    `block_words`: the block's `\\w+` words of `block.casefold()` when the caller has them (see _words);
+    `casefolded`: `block.casefold()` itself, when the caller has it (casefolding is slow for text that
+    is not ASCII). The bullet and the spaces after it fold to themselves, one character each, so the
+    text after the bullet folds to the same characters after it.
     """
     bullet_match = _BULLET.match(block)
     text = block[bullet_match.end() :] if bullet_match else block
-    folded = _fold(text)
+    if casefolded is None:
+        folded = _fold(text)
+    else:
+        folded = _plain_apostrophes(casefolded[bullet_match.end() :] if bullet_match else casefolded)
     all_tokens = _words(block, folded, block_words, bullet_match is not None)
     tokens = list(filterfalse(str.isdigit, all_tokens))
     words = len(tokens)
@@ -1176,20 +1187,26 @@ def classify(
     *,
     words: Sequence[list[str]] | None = None,
     hashes: Sequence[str | None] | None = None,
+    casefolded: Sequence[str] | None = None,
 ) -> list[Verdict]:
     """One verdict per block. `learned` holds block hashes that recur across one source's documents.
 
     A caller that splits the blocks into words or hashes them anyway passes them along, so that no
     line is tokenised twice: `words`, each block's `\\w+` words of `block.casefold()`; `hashes`, each
-    block's block_hash (None where not computed).
+    block's block_hash (None where not computed); `casefolded`, each `block.casefold()` (with `words`).
     """
     if not blocks:
         return []
     cues = _cues()
     if words is None:
         features = [_features(block, cues) for block in blocks]
-    else:
+    elif casefolded is None:
         features = [_features(block, cues, block_words) for block, block_words in zip(blocks, words, strict=True)]
+    else:
+        features = [
+            _features(block, cues, block_words, block_folded)
+            for block, block_words, block_folded in zip(blocks, words, casefolded, strict=True)
+        ]
     learned_at = [_block_hash(blocks, hashes, i) in learned for i in range(len(blocks))] if learned else []
     lang = _page_language(features, language)
     stopwords = _stopwords().get(lang) if lang else None

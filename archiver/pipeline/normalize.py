@@ -15,10 +15,13 @@ _SPACE_CHARS = "[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]"
 # engine only skips ahead with a leading character set, which `[...]+` does not give it (3x faster).
 _SPACES = re.compile(_SPACE_CHARS + _SPACE_CHARS + "*")
 # Zero-width and control characters, except newline (tabs were turned into spaces above).
-_INVISIBLE = re.compile(
+_INVISIBLE_CHARS = (
     "[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
 )
+_INVISIBLE = re.compile(_INVISIBLE_CHARS)
+# Either kind: one scan tells whether the two substitutions have anything to do (most texts have neither).
+_SPACE_OR_INVISIBLE = re.compile(f"{_SPACE_CHARS}|{_INVISIBLE_CHARS}")  # compiled as one character set
 _RUN_OF_SPACES = re.compile(" {2,}")
 _BLANK_RUNS = re.compile("\n{3,}")
 
@@ -34,10 +37,9 @@ def normalize_text(text: str) -> str:
     plain = text.isascii()
     if not plain:
         text = text.replace("\x85", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    # Each substitution is guarded by a plain substring test: most texts need few of them.
-    if not plain or "\t" in text or "\f" in text or "\v" in text:
-        text = _SPACES.sub(" ", text)
-    text = _INVISIBLE.sub("", text)
+    # Each substitution is guarded by a plain substring test (or one scan): most texts need few of them.
+    if _SPACE_OR_INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", _SPACES.sub(" ", text))
     if not plain:
         text = unicodedata.normalize("NFC", text)  # after the removals, which can join a letter and its accent
     if "  " in text:

@@ -517,12 +517,30 @@ def test_is_word_char_is_the_regex_word_class() -> None:
 
 @pytest.mark.parametrize(
     "block",
-    ["o Item one", "* Item two", "o", "Don’t stop", "Donʼt stop", "ŉ and more", "• 3 apples", "İstanbul 2024"],
+    [
+        "o Item one",
+        "* Item two",
+        "o",
+        "Don’t stop",
+        "Donʼt stop",
+        "ŉ and more",
+        "• 3 apples",
+        "İstanbul 2024",
+        "◦ ÉTÉ’s Straße",
+    ],
 )
 def test_features_from_the_callers_words_are_the_features(block: str) -> None:
     cues = _cues()
     words = re.findall(r"\w+", block.casefold())
     assert _features(block, cues, words) == _features(block, cues)
+    assert _features(block, cues, words, block.casefold()) == _features(block, cues)
+
+
+def test_bullets_and_spaces_fold_to_themselves() -> None:
+    """What _features assumes of the callers' casefolded block: the text after the bullet keeps its offset."""
+    space = re.compile(r"\s")
+    marks = [chr(code) for code in range(sys.maxunicode + 1) if space.match(chr(code))] + list("*+o•·▪◦‣-")
+    assert [mark for mark in marks if mark.casefold() != mark] == []
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.pipeline.normalize import _SPACES, _strip_lines, normalize_text, split_paragraphs
+from archiver.pipeline.normalize import (
+    _INVISIBLE,
+    _SPACE_OR_INVISIBLE,
+    _SPACES,
+    _strip_lines,
+    normalize_text,
+    split_paragraphs,
+)
 
 
 def test_nfc() -> None:
@@ -36,6 +44,14 @@ def test_exotic_spaces_and_tabs_become_one_space(space: str) -> None:
 )
 def test_zero_width_and_control_characters_are_removed(invisible: str) -> None:
     assert normalize_text(f"wo{invisible}rd") == "word"
+
+
+def test_the_gate_of_the_substitutions_is_both_their_characters() -> None:
+    """normalize_text skips both substitutions when `_SPACE_OR_INVISIBLE` finds nothing: it must see every character."""
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        changed = _SPACES.match(char) is not None or _INVISIBLE.match(char) is not None
+        assert (_SPACE_OR_INVISIBLE.match(char) is not None) == changed, hex(code)
 
 
 def test_removal_then_nfc() -> None:
