@@ -29,6 +29,9 @@ class Arrival:
     document: Document
     received_at: datetime = field(default_factory=utcnow)
     overrides: dict[str, Any] | None = None  # sidecar fields, JSON-ready
+    # PostgreSQL: the document's search vector literal, built in the worker (archiver.store.tsvector)
+    # rather than in the one writer thread; None: the writer builds it if the database wants one.
+    search: str | None = None
 
     @property
     def idempotency_key(self) -> str:

@@ -48,6 +48,7 @@ def backfill(settings: Settings, paths: list[Path], *, source: str | None = None
     claims = list(files_below(paths))
     store = Store(settings.database_url, upgrade=True)
     learned = store.learned_blocks()
+    with_search = store.writes_search()
     report = BackfillReport()
     slots = threading.BoundedSemaphore(settings.worker_count * 4)
     in_flight = [0]
@@ -106,6 +107,7 @@ def backfill(settings: Settings, paths: list[Path], *, source: str | None = None
                 timeout=settings.pipeline_timeout,
                 source=source or claim.source,
                 learned=learned.get(source or claim.source or "", frozenset()),
+                with_search=with_search,
             )
             pool.submit([task], claim)
         for _ in range(settings.worker_count * 4):

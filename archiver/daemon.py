@@ -59,6 +59,7 @@ class Daemon:
         self._suspects: set[str] = set()  # files in a chunk whose worker died: dispatched alone from now on
         self._pool: WorkerPool[list[Claim]] | None = None
         self._writer: Writer[Claim] | None = None
+        self._with_search = False  # the workers build search vectors (PostgreSQL)
         self.stats: Counter[str] = Counter()
 
     # ------------------------------------------------------------------ life
@@ -72,6 +73,7 @@ class Daemon:
         self.inbox.open()
         self.inbox.recover_claims()
         self.learned = store.learned_blocks()
+        self._with_search = store.writes_search()
         self._pool = WorkerPool(
             self.settings.worker_count,
             on_result=self._done,
@@ -321,6 +323,7 @@ class Daemon:
                 source=claim.source,
                 learned=self.learned.get(claim.source or "", frozenset()),
                 sidecar=self.inbox.sidecar_of(claim),
+                with_search=self._with_search,
             )
             for claim in claims
         ]

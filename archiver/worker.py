@@ -21,7 +21,9 @@ from archiver.arrival import Arrival, compress
 from archiver.errors import FileRejected
 from archiver.inbox import Claim, read_file
 from archiver.pipeline import process
+from archiver.pipeline.document import Document
 from archiver.sidecar import load_sidecar, sidecar_json
+from archiver.store.tsvector import search_vector
 
 log = logging.getLogger("archiver.worker")
 
@@ -34,6 +36,7 @@ class Task:
     source: str | None = None
     learned: frozenset[str] = frozenset()
     sidecar: Path | None = None
+    with_search: bool = False  # build the search vector here (PostgreSQL): see Arrival.search
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,7 @@ def run_task(task: Task) -> Arrival | Failure:
             compressed=compress(raw.data),
             document=document,
             overrides=sidecar_json(overrides),
+            search=_search_vector(document) if task.with_search else None,
         )
     except FileRejected as exc:
         return Failure(exc.code, exc.reason)
@@ -202,6 +206,12 @@ def run_task(task: Task) -> Arrival | Failure:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+def _search_vector(document: Document) -> str:
+    """A quarter of a millisecond of tokenising per article: here it runs in parallel, not in the writer."""
+    meta = document.metadata
+    return search_vector(meta.title, meta.author, document.body)
 
 
 def _sidecar_fields(path: Path | None) -> dict[str, Any] | None:

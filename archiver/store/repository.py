@@ -118,6 +118,12 @@ class Store:
             )
         return self._sets_search
 
+    def writes_search(self) -> bool:
+        """Whether new documents carry a search vector built in Python (see sets_search): the daemon then
+        has its workers build them."""
+        with self.engine.connect() as conn:
+            return self.sets_search(conn)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -216,7 +222,7 @@ class Store:
         for a in arrivals:
             h = a.document.content_hash
             if h not in ids and h not in rows:
-                rows[h] = document_row(a.document, now, a.overrides, search=self.sets_search(conn))
+                rows[h] = document_row(a.document, now, a.overrides, search=self.sets_search(conn), vector=a.search)
         created: set[int] = set()
         if rows:
             table = PG_DOCS if self.sets_search(conn) else DOCS
@@ -433,9 +439,15 @@ class Store:
 
 
 def document_row(
-    document: CleanDocument, now: datetime, overrides: dict[str, Any] | None = None, *, search: bool = False
+    document: CleanDocument,
+    now: datetime,
+    overrides: dict[str, Any] | None = None,
+    *,
+    search: bool = False,
+    vector: str | None = None,
 ) -> dict[str, Any]:
-    """The `documents` row of a new document; with `search` (PostgreSQL), its search vector too."""
+    """The `documents` row of a new document; with `search` (PostgreSQL), its search vector too: `vector`
+    when a worker built it, else built here."""
     meta = document.metadata
     row = {
         "overrides": overrides,
@@ -452,7 +464,7 @@ def document_row(
         "updated_at": now,
     }
     if search:
-        row["search"] = search_vector(meta.title, meta.author, document.body)
+        row["search"] = vector if vector is not None else search_vector(meta.title, meta.author, document.body)
     return row
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
+from pathlib import Path
 
 from archiver.pipeline import process
 from archiver.pipeline.identity import block_hash
@@ -162,4 +164,32 @@ def test_reprocess_and_repair_keep_the_search_index_current(database_url: str) -
         assert any("repaired" in p for p in check(store, repair=True))
         assert check(store) == []
         assert [r["id"] for r in search(store, "lighthouse")] == [saved.document_id]
+    store.close()
+
+
+def test_the_writer_stores_the_search_vector_a_worker_built(pg_url: str, tmp_path: Path) -> None:
+    """On PostgreSQL the workers build each document's search vector; the writer stores it as it is."""
+    from sqlalchemy import text as sql
+
+    from archiver.inbox import Claim
+    from archiver.store.tsvector import search_vector
+    from archiver.worker import Task, run_task
+
+    assert not Store(f"sqlite:///{tmp_path / 'a.db'}", upgrade=True).writes_search()
+    store = Store(pg_url, upgrade=True)
+    assert store.writes_search()
+    path = tmp_path / "harbour.txt"
+    path.write_bytes(text(1))
+    made = run_task(Task(Claim(path, "harbour.txt"), max_bytes=1 << 20, timeout=0, with_search=True))
+    assert isinstance(made, Arrival)
+    meta = made.document.metadata
+    assert made.search == search_vector(meta.title, meta.author, made.document.body)
+    stand_in = search_vector("Stand-in", None, "lighthouse keeper")  # not built again: stored as handed over
+    (saved,) = store.save_batch([replace(made, search=stand_in)])
+    with store.engine.connect() as conn:
+        stored, expected = conn.execute(
+            sql("SELECT search::text, CAST(:v AS tsvector)::text FROM documents WHERE id = :id"),
+            {"v": stand_in, "id": saved.document_id},
+        ).one()
+    assert stored == expected
     store.close()
