@@ -10,7 +10,7 @@ import time
 import uuid
 import zlib
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,27 +49,30 @@ class Saved:
 
 
 class ShingleCache:
-    """The shingles (identity.shingles) of recently compared documents, by id; the least recently used go."""
+    """The shingles (identity.shingles) of recently compared documents, by (id, content hash): an entry
+    stands only for the body it was computed from. Filled after a commit (a rolled-back id may be given
+    to another document); the least recently used go."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._items: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_many(self, ids: set[int]) -> dict[int, np.ndarray]:
+    def get_many(self, keys: Iterable[tuple[int, str]]) -> dict[int, np.ndarray]:
+        """id -> shingles, for the keys held."""
         with self._lock:
-            found = {i: self._items[i] for i in ids if i in self._items}
-            for i in found:
-                self._items.move_to_end(i)
-            return found
+            found = {key: self._items[key] for key in keys if key in self._items}
+            for key in found:
+                self._items.move_to_end(key)
+        return {doc_id: value for (doc_id, _), value in found.items()}
 
-    def put(self, doc_id: int, value: np.ndarray) -> np.ndarray:
+    def put_many(self, items: Iterable[tuple[tuple[int, str], np.ndarray]]) -> None:
         with self._lock:
-            self._items[doc_id] = value
-            self._items.move_to_end(doc_id)
+            for key, value in items:
+                self._items[key] = value
+                self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return value
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -141,10 +144,15 @@ class Store:
 
     def save_batch(self, arrivals: Sequence[Arrival]) -> list[Saved]:
         """Record every arrival in one transaction; results are in the order of `arrivals`."""
+        computed: list[tuple[tuple[int, str], np.ndarray]] = []
         with self.writing() as conn:
-            return self._save(conn, arrivals)
+            saved = self._save(conn, arrivals, computed)
+        self._shingles.put_many(computed)  # committed: those ids now hold those bodies
+        return saved
 
-    def _save(self, conn: Connection, arrivals: Sequence[Arrival]) -> list[Saved]:
+    def _save(
+        self, conn: Connection, arrivals: Sequence[Arrival], computed: list[tuple[tuple[int, str], np.ndarray]]
+    ) -> list[Saved]:
         now = utcnow()
         keys = [a.idempotency_key for a in arrivals]
         known: dict[str, int] = dict(
@@ -162,7 +170,7 @@ class Store:
             self._insert_originals(conn, fresh.values())
         by_hash, created = self._document_ids(conn, list(fresh.values()), now)
         new_arrivals = [a for a in fresh.values() if by_hash[a.document.content_hash] in created]
-        near = self._link_near_duplicates(conn, new_arrivals, by_hash)
+        near = self._link_near_duplicates(conn, new_arrivals, by_hash, computed)
         # A near-duplicate's paragraphs are not evidence of boilerplate: they recur because the article does.
         self._count_blocks(conn, [a for a in new_arrivals if by_hash[a.document.content_hash] not in near])
         if fresh:
@@ -258,12 +266,17 @@ class Store:
         return ids, created
 
     def _link_near_duplicates(
-        self, conn: Connection, arrivals: Sequence[Arrival], by_hash: dict[str, int]
+        self,
+        conn: Connection,
+        arrivals: Sequence[Arrival],
+        by_hash: dict[str, int],
+        computed: list[tuple[tuple[int, str], np.ndarray]],
     ) -> dict[int, int]:
         """Link each new document to the most similar older one when a few words are all that differ.
 
         Candidates share an LSH band key with it (older documents, or earlier ones in this batch);
-        each is confirmed by the exact Jaccard similarity of the two bodies.
+        each is confirmed by the exact Jaccard similarity of the two bodies. The shingles computed here
+        are added to `computed`, for the cache once the batch has committed.
         """
         candidates = [a for a in arrivals if a.document.word_count >= NEAR_DUPLICATE_MIN_WORDS and a.document.sketch]
         if not candidates:
@@ -282,18 +295,22 @@ class Store:
         wanted = set().union(*others.values())
         if not wanted:
             return {}
-        known = self._shingles.get_many(wanted)
-        missing = wanted - known.keys()
+        # A cached body is used only while the document still has it (`archiver reprocess` may change it).
+        current = dict(conn.execute(select(DOCS.c.id, DOCS.c.content_hash).where(DOCS.c.id.in_(wanted))).all())
+        known = self._shingles.get_many(current.items())
+        missing = current.keys() - known.keys()
         if missing:
             for other, body in conn.execute(select(DOCS.c.id, DOCS.c.body).where(DOCS.c.id.in_(missing))).all():
-                known[other] = self._shingles.put(other, shingles(body))
+                known[other] = shingles(body)
+                computed.append(((other, current[other]), known[other]))
         links: dict[int, int] = {}
         similarity: dict[int, float] = {}
         for arrival in candidates:
             doc_id = by_hash[arrival.document.content_hash]
             if not others[doc_id]:
                 continue
-            mine = self._shingles.put(doc_id, shingles(arrival.document.body))
+            mine = shingles(arrival.document.body)
+            computed.append(((doc_id, arrival.document.content_hash), mine))
             scored = [(jaccard_of(mine, known[o]), o) for o in others[doc_id] if o in known]
             if not scored:
                 continue

@@ -193,3 +193,27 @@ def test_the_writer_stores_the_search_vector_a_worker_built(pg_url: str, tmp_pat
         ).one()
     assert stored == expected
     store.close()
+
+
+def test_a_changed_body_is_compared_as_it_is_now(database_url: str) -> None:
+    """The writer keeps the shingles of documents it compared; once a body changes (`archiver reprocess`),
+    the document is compared as it is now, not as it was."""
+    from sqlalchemy import update
+
+    from archiver.store.models import DOCS
+
+    store = Store(database_url, upgrade=True)
+    body = " ".join(f"word{i % 97} term{i % 89} item{i % 83}" for i in range(150))
+    original = f"A long report\n\n{body}.\n".encode()
+    (o,) = store.save_batch([arrival(original, "o.txt")])
+    (v1,) = store.save_batch([arrival(original.replace(b"word5 term5", b"changed words", 1), "v1.txt")])
+    assert v1.near_duplicate_of == o.document_id  # both bodies' shingles are now in the writer's cache
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(DOCS)
+            .where(DOCS.c.id == o.document_id)
+            .values(body="Something else entirely. " * 40, content_hash="0" * 64)
+        )
+    (v2,) = store.save_batch([arrival(original.replace(b"word60 term60", b"other words", 1), "v2.txt")])
+    assert v2.status == "new" and v2.near_duplicate_of == v1.document_id
+    store.close()
