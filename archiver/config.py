@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,15 +16,7 @@ from pydantic_settings import (
 
 from archiver.errors import ConfigError
 from archiver.inbox import CLAIM_DIR_NAME
-
-
-@cache
-def config_dir() -> Path:
-    """The shipped `config/` folder: beside the package in a checkout, inside it in a wheel."""
-    checkout = Path(__file__).resolve().parent.parent / "config"
-    if (checkout / "archiver.toml").is_file():
-        return checkout
-    return Path(str(resources.files("archiver") / "_config"))
+from archiver.shipped import config_dir
 
 
 class Settings(BaseSettings):

@@ -33,7 +33,10 @@ log = logging.getLogger("archiver")
 SHUTDOWN_BUDGET = 8.0  # seconds from SIGTERM to exit: DESIGN promises 10
 WORKER_CRASHES_BEFORE_FAILING = 2
 # Files per pool call in a backlog (fewer when fewer are ready): the per-call cost of the pool is paid once
-# per chunk. Small enough that a chunk is a few milliseconds of work and both workers stay busy.
+# per chunk. Small enough that a chunk is a few milliseconds of work and both workers stay busy. Larger
+# chunks were measured (seventh session): 16 or 32 files made a SQLite backlog 5-9 % faster, but PostgreSQL
+# backlogs fell to half speed in some runs (218-246 against 421-485 docs/s, the CPU half idle), for a
+# reason not yet found: see bench/RESULTS.md before changing this.
 CHUNK_FILES = 8
 
 

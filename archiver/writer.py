@@ -30,6 +30,10 @@ class Hooks(Generic[H]):
 
 
 _STOP = object()
+# Seconds without a new result before the writer checkpoints the WAL (SQLite). A backlog fills the WAL up to
+# its large checkpoint interval; left that size, it slows every reader of an idle archive (a reader looks up
+# each page it reads in the WAL's index first).
+IDLE_CHECKPOINT_SECONDS = 1.0
 
 
 class Writer(threading.Thread, Generic[H]):
@@ -70,8 +74,14 @@ class Writer(threading.Thread, Generic[H]):
 
     def run(self) -> None:
         done = False
+        written = False  # since the last checkpoint
         while not done:
-            item = self.queue.get()
+            try:
+                item = self.queue.get(timeout=IDLE_CHECKPOINT_SECONDS if written else None)
+            except queue.Empty:
+                self._checkpoint()
+                written = False
+                continue
             if item is _STOP:
                 break
             # A batch may end a few files past batch_size: a chunk is never split.
@@ -95,6 +105,13 @@ class Writer(threading.Thread, Generic[H]):
                     break
                 batch.extend(nxt)  # type: ignore[arg-type]
             self.commit(batch)
+            written = True
+
+    def _checkpoint(self) -> None:
+        try:
+            self.store.checkpoint()
+        except Exception as exc:  # noqa: BLE001 - a checkpoint is an optimisation: SQLite does it later anyway
+            log.debug("idle checkpoint skipped: %s", _one_line(exc))
 
     def commit(self, batch: list[tuple[H, Arrival | Failure]]) -> None:
         stored = [(h, r) for h, r in batch if isinstance(r, Arrival)]

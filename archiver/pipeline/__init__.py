@@ -10,7 +10,14 @@ from typing import Any
 from archiver.pipeline.boilerplate import classify, join_blocks, split_blocks
 from archiver.pipeline.decode import decode
 from archiver.pipeline.document import Decoded, Document, Metadata, RemovedBlock
-from archiver.pipeline.identity import content_hash, head_words, sketch, sketch_of_words, words_hash
+from archiver.pipeline.identity import (
+    content_hash,
+    content_hash_of_lines,
+    head_words,
+    sketch,
+    sketch_of_words,
+    words_hash,
+)
 from archiver.pipeline.language import detect_language
 from archiver.pipeline.metadata import extract_metadata
 from archiver.pipeline.normalize import normalize_text
@@ -55,7 +62,8 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_block
         for position, (block, verdict) in enumerate(zip(blocks, verdicts, strict=True))
         if not verdict.keep
     )
-    body = join_blocks([block for block, _ in kept], [paragraph for _, paragraph in kept])
+    kept_blocks = [block for block, _ in kept]
+    body = join_blocks(kept_blocks, [paragraph for _, paragraph in kept])
     unlearned = [
         (block, paragraph)
         for block, paragraph, verdict in zip(blocks, paragraphs, verdicts, strict=True)
@@ -68,7 +76,7 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_block
     )
     return Document(
         body=body,
-        content_hash=content_hash(body),
+        content_hash=content_hash_of_lines(kept_blocks, body),
         metadata=extract_metadata(blocks, verdicts, language, paragraphs),
         word_count=_word_count(body, kept_words),
         encoding=decoded.encoding,
@@ -76,7 +84,7 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_block
         mojibake_repaired=decoded.mojibake_repaired,
         removed=removed,
         block_hashes=_learnable(blocks, hashes) if hash_blocks else (),
-        sketch=sketch_of_words(head_words([b for b, _ in kept], [p for _, p in kept], kept_words)),
+        sketch=sketch_of_words(head_words(kept_blocks, [p for _, p in kept], kept_words)),
         unlearned_hash=unlearned_hash,
     )
 

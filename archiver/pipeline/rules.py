@@ -6,7 +6,7 @@ import tomllib
 from functools import cache
 from typing import Any
 
-from archiver.config import config_dir
+from archiver.shipped import config_dir
 
 
 @cache

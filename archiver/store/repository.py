@@ -346,6 +346,19 @@ class Store:
             [{"source": s, "block_hash": h, "documents": n, "learned": False} for (s, h), n in sorted(counts.items())],
         )
 
+    def checkpoint(self) -> None:
+        """SQLite: copy what the WAL holds into the database now, waiting for no one (PASSIVE). The writer
+        calls it once idle; PostgreSQL has nothing to do."""
+        if self.dialect != "sqlite":
+            return
+        connection = self.engine.raw_connection()  # outside any transaction: autocommit, as set on connect
+        try:
+            raw = connection.driver_connection
+            if raw is not None:
+                raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            connection.close()
+
     # ------------------------------------------------------------------ learned boilerplate
 
     def optimize_index(self) -> None:

@@ -217,3 +217,54 @@ def test_a_changed_body_is_compared_as_it_is_now(database_url: str) -> None:
     (v2,) = store.save_batch([arrival(original.replace(b"word60 term60", b"other words", 1), "v2.txt")])
     assert v2.status == "new" and v2.near_duplicate_of == v1.document_id
     store.close()
+
+
+def test_sqlite_checkpoints_its_wal_in_large_steps_and_cuts_it_back(tmp_path: Path) -> None:
+    """A backlog's batches do not each copy the WAL into the database; the WAL does not stay huge after."""
+    from sqlalchemy import text as sql
+
+    from archiver.store.engine import SQLITE_WAL_KEEP_BYTES, SQLITE_WAL_PAGES
+
+    store = Store(f"sqlite:///{tmp_path / 'archive.db'}", upgrade=True)
+    with store.engine.connect() as conn:
+        assert conn.execute(sql("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(sql("PRAGMA wal_autocheckpoint")).scalar() == SQLITE_WAL_PAGES > 1000
+        assert conn.execute(sql("PRAGMA journal_size_limit")).scalar() == SQLITE_WAL_KEEP_BYTES
+    store.save_batch([arrival(text(n), f"{n}.txt") for n in range(20)])
+    before = (tmp_path / "archive.db").stat().st_size  # the batch waits in the WAL, not yet copied
+    store.checkpoint()  # what the writer does once idle
+    assert (tmp_path / "archive.db").stat().st_size > before
+    with store.engine.connect() as conn:
+        busy, frames, copied = conn.execute(sql("PRAGMA wal_checkpoint(PASSIVE)")).one()
+        assert busy == 0 and frames == copied  # nothing left to copy
+    store.close()
+
+
+def test_the_writer_checkpoints_the_wal_once_idle(tmp_path: Path) -> None:
+    """After a backlog the WAL is copied into the database within a second or two, not left for readers to search."""
+    import time
+
+    from archiver.writer import IDLE_CHECKPOINT_SECONDS, Hooks, Writer
+
+    store = Store(f"sqlite:///{tmp_path / 'archive.db'}", upgrade=True)
+    stored: list[str] = []
+    writer: Writer[str] = Writer(
+        store,
+        Hooks(lambda h, _a, _s: stored.append(h), lambda _h, _f: None, lambda _h: None),
+        batch_size=50,
+        batch_seconds=0.05,
+        retry_max_seconds=1.0,
+    )
+    writer.start()
+    writer.put_many([(f"{n}.txt", arrival(text(n), f"{n}.txt")) for n in range(20)])
+    deadline = time.monotonic() + 10
+    while len(stored) < 20 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(stored) == 20
+    database = tmp_path / "archive.db"
+    before = database.stat().st_size  # the documents are in the WAL only (far from 10,000 pages)
+    time.sleep(IDLE_CHECKPOINT_SECONDS + 1.0)
+    assert database.stat().st_size > before  # copied in by the idle writer
+    writer.stop()
+    writer.join(timeout=5)
+    store.close()

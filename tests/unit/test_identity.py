@@ -16,6 +16,7 @@ from archiver.pipeline.identity import (
     block_hash,
     canonical_body,
     content_hash,
+    content_hash_of_lines,
     head_words,
     jaccard,
     shingles,
@@ -61,6 +62,30 @@ def test_whitespace_never_changes_identity(text: str) -> None:
     spaced = "\n\n  ".join(text.split(" "))
     assert content_hash(spaced) == content_hash(text.replace(" ", "\t")) == content_hash(" ".join(text.split()))
     assert canonical_body(canonical_body(text)) == canonical_body(text)
+
+
+@given(st.lists(st.sampled_from(["a", "é", "e\u0301", " ", "\n", "\t", "\xa0", "\u2028", "\x1f"])).map("".join))
+def test_canonical_body_is_nfc_with_whitespace_runs_as_one_space(text: str) -> None:
+    """The clean-body shortcut (line ends made spaces) gives what splitting on whitespace gives, for any text."""
+    import unicodedata
+
+    assert canonical_body(text) == " ".join(unicodedata.normalize("NFC", text).split())
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["a", "é", "e\u0301", " ", "\t", "\xa0", "\u2028", "\xad", "\n"])).map("".join),
+            st.booleans(),
+        )
+    )
+)
+def test_the_hash_of_clean_lines_is_the_hash_of_their_body(lines: list[tuple[str, bool]]) -> None:
+    """content_hash_of_lines joins a clean body's lines with spaces; any other body gives the same hash too."""
+    blocks = [text for text, _ in lines]
+    paragraphs = list(accumulate(int(new_paragraph) for _, new_paragraph in lines))
+    body = join_blocks(blocks, paragraphs)
+    assert content_hash_of_lines(blocks, body) == content_hash(body)
 
 
 def test_a_changed_word_changes_identity() -> None:
@@ -155,3 +180,13 @@ def test_head_words_are_the_words_of_the_sketched_head(lines: list[tuple[str, bo
     head = head_words(blocks, paragraphs, words)
     assert head == _WORD_RE.findall(body[:SKETCH_CHARS].casefold())
     assert sketch_of_words(head) == sketch(body)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=50))
+def test_shingles_are_sorted_and_distinct_as_np_unique_makes_them(values: list[int]) -> None:
+    import numpy as np
+
+    from archiver.pipeline.identity import _sorted_unique
+
+    array = np.array(values, dtype=np.uint64)
+    assert np.array_equal(_sorted_unique(array), np.unique(array))

@@ -561,25 +561,25 @@ def test_empty_page() -> None:
 
 
 def test_the_model_ranks_as_py3langid_does() -> None:
-    """The vectorised walk and the float32 table (`_model`) give py3langid's own ranking and scores, to the bit."""
+    """The vectorised walk and the float32 table (`model`) give py3langid's own ranking and scores, to the bit."""
     import py3langid
 
-    from archiver.pipeline.language import _Model, _model
+    from archiver.pipeline.language_model import Model, model
 
-    assert isinstance(_model(), _Model)  # the vectorised model, not the shipped fallback
+    assert isinstance(model(), Model)  # the vectorised model, not the shipped fallback
     mixed = BODY["fr"][:40] + BODY["de"][40:]
     for text in [*BODY.values(), "Ein kurzer Satz.", "short", mixed, "ÉTÉ À PARIS", "", "12 34", "x" * 7]:
-        assert list(_model().ranked(text)) == py3langid.rank(text)
+        assert list(model().ranked(text)) == py3langid.rank(text)
 
 
 def test_the_automaton_remembers_a_few_bytes() -> None:
     """The walk is vectorised over windows of `depth` bytes: a depth far from the n-gram sizes (1-4
     characters) would mean the automaton is not what the vectorised walk assumes."""
-    from archiver.pipeline.language import _Model, _model
+    from archiver.pipeline.language_model import Model, model
 
-    model = _model()
-    assert isinstance(model, _Model)
-    assert 4 <= model.depth <= 12
+    loaded = model()
+    assert isinstance(loaded, Model)
+    assert 4 <= loaded.depth <= 12
 
 
 @pytest.mark.parametrize(
