@@ -32,12 +32,23 @@ log = logging.getLogger("archiver")
 
 SHUTDOWN_BUDGET = 8.0  # seconds from SIGTERM to exit: DESIGN promises 10
 WORKER_CRASHES_BEFORE_FAILING = 2
-# Files per pool call in a backlog (fewer when fewer are ready): the per-call cost of the pool is paid once
-# per chunk. Small enough that a chunk is a few milliseconds of work and both workers stay busy. Larger
-# chunks were measured (seventh session): 16 or 32 files made a SQLite backlog 5-9 % faster, but PostgreSQL
-# backlogs fell to half speed in some runs (218-246 against 421-485 docs/s, the CPU half idle), for a
-# reason not yet found: see bench/RESULTS.md before changing this.
-CHUNK_FILES = 8
+# Files per pool call in a backlog (fewer when fewer are ready: a trickle's file goes alone, at once): the
+# per-call cost of the pool (pickling, pipes, wake-ups in both processes) is paid once per chunk. 32 files
+# are ~60 ms of a worker's time. Eighth session, 20k backlog: 32 against 8 files a chunk, PostgreSQL 481 / 488
+# against 458 / 407 docs/s, the CPU busy throughout (4-5 % idle); a seventh-session fall to half speed with
+# larger chunks was not seen again in seven runs (bench/RESULTS.md).
+CHUNK_FILES = 32
+
+
+def claim_budget(workers: int, batch_size: int) -> int:
+    """Files claimed and not yet committed, at most: a slot frees only when its file's batch commits.
+
+    While the writer commits one batch (batch_size, plus up to a chunk past it: a chunk is never split),
+    the next fills up behind it, and each worker needs a chunk to run and one waiting. A tighter budget
+    starved the workers during every commit, writer and workers taking turns instead of overlapping (the
+    eighth session's PostgreSQL backlogs at half speed, worst with large chunks and slow commits).
+    """
+    return 2 * (batch_size + CHUNK_FILES) + 2 * workers * CHUNK_FILES
 
 
 class Daemon:
@@ -48,9 +59,7 @@ class Daemon:
         self.inbox = Inbox(settings.inbox, settings.failed_dir, claim_timeout=settings.claim_timeout)
         self.ready: queue.Queue[Path] = queue.Queue(maxsize=settings.queue_size)
         self.readiness = Readiness(self.inbox, settings.settle_seconds, self._enqueue)
-        # Files claimed and not yet committed: enough to keep every worker busy while the writer gathers a
-        # full batch. (Bounding by the pool alone starved the workers: a slot frees only at commit.)
-        self.slots = threading.BoundedSemaphore(settings.worker_count * 4 + settings.batch_size * 2)
+        self.slots = threading.BoundedSemaphore(claim_budget(settings.worker_count, settings.batch_size))
         self.learned: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
         self._queued: set[Path] = set()
