@@ -137,6 +137,14 @@ class Store:
         with self.engine.connect() as connection:
             connection = connection.execution_options(sqlite_immediate=True)
             with connection.begin():
+                if self.dialect == "postgresql":
+                    # Every read a write makes is a lookup by key, and so is each foreign-key check, whose plan
+                    # the session keeps. Planned while `documents` held a few pages, that plan was a sequential
+                    # scan, kept as the archive grew: each removed-block and sketch row then read the whole
+                    # table (backlogs at a fifth of their speed for thousands of documents; `documents`
+                    # seq-scanned 180,000 times in one 20k run). Autovacuum's ANALYZE comes too late for a
+                    # backlog, and an earlier one of our own made the key lookups scan small tables instead.
+                    connection.execute(text("SET LOCAL enable_seqscan = off"))
                 yield connection
 
     def _insert(self, table: Any) -> Any:

@@ -268,3 +268,19 @@ def test_the_writer_checkpoints_the_wal_once_idle(tmp_path: Path) -> None:
     writer.stop()
     writer.join(timeout=5)
     store.close()
+
+
+def test_postgresql_writes_plan_key_lookups_not_table_scans(pg_url: str) -> None:
+    """The writer's session keeps its foreign-key checks' plans; planned on a near-empty archive they would
+    be table scans for ever after, each row of a batch reading the whole `documents` table."""
+    from sqlalchemy import text as sql
+
+    store = Store(pg_url, upgrade=True)
+    store.save_batch([arrival(text(n), f"{n}.txt") for n in range(3)])
+    with store.writing() as conn:
+        assert conn.execute(sql("SHOW enable_seqscan")).scalar() == "off"
+        plan = "\n".join(conn.execute(sql("EXPLAIN SELECT 1 FROM documents WHERE id = 1")).scalars())
+    assert "Index" in plan and "Seq Scan" not in plan
+    with store.engine.connect() as conn:  # other sessions (searches, the CLI) plan as PostgreSQL sees fit
+        assert conn.execute(sql("SHOW enable_seqscan")).scalar() == "on"
+    store.close()
