@@ -34,9 +34,9 @@ SHUTDOWN_BUDGET = 8.0  # seconds from SIGTERM to exit: DESIGN promises 10
 WORKER_CRASHES_BEFORE_FAILING = 2
 # Files per pool call in a backlog (fewer when fewer are ready: a trickle's file goes alone, at once): the
 # per-call cost of the pool (pickling, pipes, wake-ups in both processes) is paid once per chunk. 32 files
-# are ~60 ms of a worker's time. Eighth session, 20k backlog: 32 against 8 files a chunk, PostgreSQL 481 / 488
-# against 458 / 407 docs/s, the CPU busy throughout (4-5 % idle); a seventh-session fall to half speed with
-# larger chunks was not seen again in seven runs (bench/RESULTS.md).
+# are ~60 ms of a worker's time. Eighth session, 20k backlog, against 8 files a chunk: SQLite 701 / 741 vs
+# 653 / 668 docs/s. (The PostgreSQL backlogs at half speed once blamed on larger chunks came from the
+# writer's foreign-key plans: see Store.writing.)
 CHUNK_FILES = 32
 
 
@@ -44,9 +44,8 @@ def claim_budget(workers: int, batch_size: int) -> int:
     """Files claimed and not yet committed, at most: a slot frees only when its file's batch commits.
 
     While the writer commits one batch (batch_size, plus up to a chunk past it: a chunk is never split),
-    the next fills up behind it, and each worker needs a chunk to run and one waiting. A tighter budget
-    starved the workers during every commit, writer and workers taking turns instead of overlapping (the
-    eighth session's PostgreSQL backlogs at half speed, worst with large chunks and slow commits).
+    the next fills up behind it, and each worker needs a chunk to run and one waiting. With less, a slow
+    commit leaves the workers without files until it ends.
     """
     return 2 * (batch_size + CHUNK_FILES) + 2 * workers * CHUNK_FILES
 
