@@ -38,10 +38,9 @@ def make_engine(url: str) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(parsed, pool_pre_ping=True, pool_size=4, max_overflow=4)
-        # A batch inserts thousands of removed-block and sketch rows. Without RETURNING, SQLAlchemy handed
-        # them to psycopg 3's executemany (psycopg2's dialect turns this on itself): one pipelined
-        # statement a row, and backlogs sometimes ran at half speed for thousands of documents, the CPU a
-        # third idle and the writer waiting in those inserts. Batched INSERT ... VALUES (...), (...) instead.
+        # A batch inserts thousands of removed-block and sketch rows. Without RETURNING, SQLAlchemy hands such
+        # an executemany to psycopg 3 as one pipelined statement a row; with this flag (which psycopg2's
+        # dialect sets itself) it sends INSERT ... VALUES (...), (...) a thousand rows at a time.
         engine.dialect.use_insertmanyvalues_wo_returning = True
         return engine
     raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
