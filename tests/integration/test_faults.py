@@ -525,18 +525,20 @@ def _filler(n: int) -> str:
     )
 
 
-def _gone(pid: int) -> bool:
+def _state(pid: int) -> str | None:
+    """The process's state letter from /proc (R running, S sleeping, Z zombie...); None once it is reaped."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except FileNotFoundError:
-        return True
+        return None
+
+
+def _gone(pid: int) -> bool:
+    return _state(pid) in (None, "Z")
 
 
 def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "R"
-    except FileNotFoundError:  # ended between the listing and the look
-        return False
+    return _state(pid) == "R"
 
 
 def test_a_worker_stuck_past_its_budget_is_killed_and_nothing_is_lost(tmp_path: Path, database_url: str) -> None:
