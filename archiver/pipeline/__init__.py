@@ -21,6 +21,7 @@ from archiver.pipeline.identity import (
 from archiver.pipeline.language import detect_language
 from archiver.pipeline.metadata import extract_metadata
 from archiver.pipeline.normalize import normalize_text
+from archiver.pipeline.tokens import words_of_lines
 
 __all__ = ["Decoded", "Document", "Metadata", "RemovedBlock", "clean", "process"]
 
@@ -47,7 +48,7 @@ def clean(decoded: Decoded, *, learned: frozenset[str] = frozenset(), hash_block
     # Each line is casefolded and split into words once, for the boilerplate cues, its hash, the word
     # count and the sketch.
     casefolded = [block.casefold() for block in blocks]
-    words = [_WORD.findall(block) for block in casefolded]
+    words = words_of_lines(casefolded)
     language = detect_language(text)
     hashes = _hashes(blocks, words, learned, hash_blocks)
     verdicts = classify(blocks, language, learned, words=words, hashes=hashes, casefolded=casefolded)

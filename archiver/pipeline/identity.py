@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from archiver.pipeline.tokens import words as split_words
+
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
 
@@ -117,7 +119,7 @@ def shingles(body: str) -> np.ndarray:
     64-bit hashes stand for the shingles themselves: two different shingles of two articles collide with
     a probability of about 1 in 10**13, far below any difference a threshold of 0.7 could see.
     """
-    return _sorted_unique(shingle_hashes(_WORD.findall(body.casefold())))
+    return _sorted_unique(shingle_hashes(split_words(body.casefold())))
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -136,7 +138,7 @@ def sketch(body: str) -> tuple[int, ...]:
     1 - (1 - J**4)**4: 98 % at J = 0.9, under 0.01 % at J = 0.2. So a lookup by key finds
     near-duplicates and almost nothing else, whatever phrases a corpus repeats.
     """
-    return sketch_of_words(_WORD.findall(body[:SKETCH_CHARS].casefold()))
+    return sketch_of_words(split_words(body[:SKETCH_CHARS].casefold()))
 
 
 def sketch_of_words(words: Sequence[str]) -> tuple[int, ...]:
