@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import func, select
 
 from archiver.pipeline import process
 from archiver.pipeline.identity import block_hash
+from archiver.store.models import INGESTIONS, REMOVED, SKETCHES
 from archiver.store.repository import Arrival, Store, compress
 
 STOCK = "Tide tables for the week are printed on the back page with the ferry timetable and the weather."
@@ -37,6 +41,35 @@ def test_a_copy_arriving_after_learning_is_still_the_same_document(database_url:
     assert second.status == "duplicate" and second.document_id == first.document_id
     (third,) = store.save_batch([arrival(text(2), "c.txt", learned=learned)])  # a new article stays new
     assert third.status == "new"
+    store.close()
+
+
+def test_every_field_of_an_ingestion_reads_back_as_written(database_url: str) -> None:
+    """The writer's bulk inserts bypass SQLAlchemy's per-row processing on SQLite: values must still be
+    stored as SQLAlchemy stores them (dates in its text format, booleans as 0/1, originals as blobs)."""
+    store = Store(database_url, upgrade=True)
+    raw = "Caf\u00e9 report\n\nThe council approved the plan on Tuesday.\n\nShare this article\n".encode("cp1252")
+    when = datetime(2025, 6, 2, 8, 30, 15, 123456, tzinfo=UTC)
+    sent = replace(arrival(raw, "a.txt", mtime_ns=1_700_000_000_500_000_000), received_at=when)
+    (saved,) = store.save_batch([sent])
+    with store.engine.connect() as conn:
+        row = conn.execute(select(INGESTIONS).where(INGESTIONS.c.document_id == saved.document_id)).mappings().one()
+        removed = conn.execute(select(REMOVED.c.position, REMOVED.c.reason, REMOVED.c.text)).all()
+        sketch = {v for (v,) in conn.execute(select(SKETCHES.c.value))}
+        at_that_time = conn.execute(
+            select(func.count())
+            .select_from(INGESTIONS)
+            .where(INGESTIONS.c.received_at >= when, INGESTIONS.c.received_at <= when)
+        ).scalar_one()
+    assert row["received_at"].replace(tzinfo=UTC) == when
+    assert at_that_time == 1  # compared as the time it is, not as text in another format
+    assert (row["file_name"], row["folder"], row["size"], row["mtime"]) == ("a.txt", "gazette", len(raw), 1.7e9 + 0.5)
+    assert (row["raw_sha256"], row["encoding"]) == (sent.raw_sha256, sent.document.encoding)
+    assert row["mojibake_repaired"] is False and row["confidence"] == sent.document.confidence
+    assert row["idempotency_key"] == sent.idempotency_key
+    assert store.original(saved.document_id) == raw
+    assert removed == [(r.position, r.reason, r.text) for r in sent.document.removed] != []
+    assert sketch == set(sent.document.sketch)
     store.close()
 
 
