@@ -38,6 +38,9 @@ WORKER_CRASHES_BEFORE_FAILING = 2
 # 653 / 668 docs/s. (The PostgreSQL backlogs at half speed once blamed on larger chunks came from the
 # writer's foreign-key plans: see Store.writing.)
 CHUNK_FILES = 32
+# How long the dispatcher waits for the slots to fill a chunk when files are ready and slots are not
+# (a backlog): a committed batch frees its slots within a few milliseconds.
+CHUNK_FILL_SECONDS = 0.05
 
 
 def claim_budget(workers: int, batch_size: int) -> int:
@@ -293,7 +296,20 @@ class Daemon:
                 self._finished()
                 return []
         paths = [first]
-        while len(paths) < CHUNK_FILES and self.slots.acquire(blocking=False):
+        deadline: float | None = None
+        while len(paths) < CHUNK_FILES:
+            if not self.slots.acquire(blocking=False):
+                # More files are ready but every slot is taken: a backlog, whose slots free a batch at a
+                # time, as the writer's hooks run through a committed batch. Taken now, the chunk would
+                # hold a file or two, and every chunk after it too (the pool's per-chunk cost, ten times
+                # over: 20k backlog, 6,500 chunks for 20,000 files).
+                if self.ready.empty():
+                    break
+                if deadline is None:
+                    deadline = time.monotonic() + CHUNK_FILL_SECONDS
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self.slots.acquire(timeout=remaining):
+                    break
             try:
                 paths.append(self.ready.get_nowait())
             except queue.Empty:
