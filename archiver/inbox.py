@@ -179,8 +179,9 @@ class Inbox:
             if entry.is_dir(follow_symlinks=False):
                 folders.append(Path(entry.path))
             elif entry.is_file(follow_symlinks=False):
-                if self.wants(Path(entry.path)):
-                    return Path(entry.path)
+                path = Path(entry.path)
+                if self.wants(path):
+                    return path
             elif not is_temporary(entry.name):
                 return Path(entry.path)  # a link, FIFO, socket or device: reported, moved to failed/
         except OSError:

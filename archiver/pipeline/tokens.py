@@ -38,18 +38,29 @@ def words_of_lines(lines: Sequence[str]) -> list[list[str]]:
     if len(pieces) != len(lines):
         return [WORD.findall(line) for line in lines]
     out: list[list[str]] = []
-    for line, piece in zip(lines, pieces, strict=True):
+    for piece in pieces:
         found = piece.split()
         # Exact when every piece is made of word characters only; `isalnum` is `\w` but for "_", which
         # only ASCII pieces can hold here (and they hold nothing else).
         if not (piece.isascii() or all(map(str.isalnum, found))):
-            found = WORD.findall(line)
+            found = _split_further(found)
         out.append(found)
+    return out
+
+
+def _split_further(tokens: list[str]) -> list[str]:
+    """The words of a line's space-separated tokens, some of which still hold non-word characters: findall
+    on those tokens alone (the spaces between tokens are no word characters: the same words as findall
+    on the whole line, for less)."""
+    out: list[str] = []
+    for token in tokens:
+        if token.isalnum():
+            out.append(token)
+        else:
+            out += WORD.findall(token)
     return out
 
 
 def words(text: str) -> list[str]:
     """`WORD.findall(text)`."""
-    if "\n" in text:
-        return [word for line in words_of_lines(text.split("\n")) for word in line]
-    return words_of_lines([text])[0]
+    return words_of_lines([text.replace("\n", " ")])[0]  # "\n" is no word character: a space splits alike
