@@ -34,6 +34,9 @@ _STOP = object()
 # its large checkpoint interval; left that size, it slows every reader of an idle archive (a reader looks up
 # each page it reads in the WAL's index first).
 IDLE_CHECKPOINT_SECONDS = 1.0
+# The longest a batch waits to fill up while the pipeline holds enough files to fill it (a backlog, whose
+# files are not waited for one by one: latency there is the backlog's, throughput is what counts).
+BACKLOG_BATCH_SECONDS = 1.0
 
 
 class Writer(threading.Thread, Generic[H]):
@@ -86,14 +89,15 @@ class Writer(threading.Thread, Generic[H]):
                 break
             # A batch may end a few files past batch_size: a chunk is never split.
             batch: list[tuple[H, Arrival | Failure]] = list(item)  # type: ignore[call-overload]
-            deadline = time.monotonic() + self.batch_seconds
+            started = time.monotonic()
             while len(batch) < self.batch_size:
                 try:
                     nxt = self.queue.get_nowait()
                 except queue.Empty:
-                    if self.in_flight() == 0:
+                    in_flight = self.in_flight()
+                    if in_flight == 0:
                         break  # nothing else is coming: a lone file is committed at once
-                    remaining = deadline - time.monotonic()
+                    remaining = started + self._wait_for(in_flight, len(batch)) - time.monotonic()
                     if remaining <= 0:
                         break
                     try:
@@ -106,6 +110,18 @@ class Writer(threading.Thread, Generic[H]):
                 batch.extend(nxt)  # type: ignore[arg-type]
             self.commit(batch)
             written = True
+
+    def _wait_for(self, in_flight: int, batched: int) -> float:
+        """How long a batch may wait for more files: batch_seconds, or in a backlog (enough files in the
+        pipeline to fill it) up to BACKLOG_BATCH_SECONDS.
+
+        A backlog's results arrive a chunk at a time; committed after batch_seconds, its batches held
+        64 files, not 200, and SQLite's per-commit work (index pages, a new full-text segment) was paid
+        three times as often: ~12 % more of the writer's time per document (in-process, 20k arrivals).
+        """
+        if in_flight >= self.batch_size - batched:
+            return max(self.batch_seconds, BACKLOG_BATCH_SECONDS)
+        return self.batch_seconds
 
     def _checkpoint(self) -> None:
         try:

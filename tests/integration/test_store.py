@@ -6,7 +6,9 @@ import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from archiver.pipeline import process
@@ -317,3 +319,64 @@ def test_postgresql_writes_plan_key_lookups_not_table_scans(pg_url: str) -> None
     with store.engine.connect() as conn:  # other sessions (searches, the CLI) plan as PostgreSQL sees fit
         assert conn.execute(sql("SHOW enable_seqscan")).scalar() == "on"
     store.close()
+
+
+def _writer_with_commits(tmp_path: Path, in_flight: list[int]) -> tuple[Any, list[int]]:
+    """A writer on a real SQLite archive (batches of 40 or 50 ms), whose commits are recorded by size."""
+    from archiver.writer import Hooks, Writer
+
+    store = Store(f"sqlite:///{tmp_path / 'archive.db'}", upgrade=True)
+    commits: list[int] = []
+    saved = store.save_batch
+
+    def save_and_count(arrivals: Any) -> Any:
+        commits.append(len(arrivals))
+        return saved(arrivals)
+
+    store.save_batch = save_and_count  # type: ignore[method-assign]
+    writer: Any = Writer(
+        store,
+        Hooks(lambda _h, _a, _s: None, lambda _h, _f: None, lambda _h: None),
+        batch_size=40,
+        batch_seconds=0.05,
+        retry_max_seconds=1.0,
+        in_flight=lambda: in_flight[0],
+    )
+    writer.start()
+    return writer, commits
+
+
+def _feed(writer: Any, in_flight: list[int], chunks: int, every: float) -> None:
+    """Results a chunk of 10 at a time, as the pool hands them over, `every` seconds apart."""
+    import time
+
+    ready = [[(f"{c}-{n}", arrival(text(100 * c + n), f"{c}-{n}.txt")) for n in range(10)] for c in range(chunks)]
+    for chunk in ready:
+        in_flight[0] -= 10
+        writer.put_many(chunk)
+        time.sleep(every)
+
+
+def test_a_backlogs_results_are_committed_in_full_batches_not_every_batch_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks arriving slower than batch_seconds apart, with enough files still in the pipeline to fill
+    a batch: the writer waits for them (a commit per chunk would pay SQLite's per-commit work each time)."""
+    import archiver.writer
+
+    monkeypatch.setattr(archiver.writer, "BACKLOG_BATCH_SECONDS", 30.0)  # a loaded test machine may be slow
+    in_flight = [80]
+    writer, commits = _writer_with_commits(tmp_path, in_flight)
+    _feed(writer, in_flight, chunks=8, every=0.12)
+    writer.stop()
+    writer.join(timeout=10)
+    assert commits == [40, 40]
+
+
+def test_a_trickle_is_committed_at_once_and_a_short_tail_after_batch_seconds(tmp_path: Path) -> None:
+    in_flight = [20]  # fewer than a batch in the pipeline: no reason to wait past batch_seconds
+    writer, commits = _writer_with_commits(tmp_path, in_flight)
+    _feed(writer, in_flight, chunks=2, every=0.12)
+    writer.stop()
+    writer.join(timeout=10)
+    assert commits == [10, 10]
