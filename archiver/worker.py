@@ -98,8 +98,16 @@ def mark_idle() -> None:
         board.since[slot] = 0.0
 
 
+# After a file's budget, the alarm rings again at this interval until the file ends. Python runs a signal
+# handler at its next bytecode, and the compiled pipeline (mypyc) runs none for long stretches: the first
+# ring may be handled inside a callback that swallows exceptions (a garbage-collector callback, a __del__).
+ALARM_REPEAT_SECONDS = 0.1
+_alarm_armed = False  # the handler raises only while a file is running: a late ring after it is ignored
+
+
 def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
-    raise PipelineTimeout
+    if _alarm_armed:
+        raise PipelineTimeout
 
 
 def exit_with(parent_pid: int) -> None:
@@ -164,12 +172,29 @@ def run_tasks(tasks: list[Task]) -> list[Arrival | Failure]:
 
 def run_task(task: Task) -> Arrival | Failure:
     """Never raises: every outcome is an Arrival to store or a Failure to move to failed/."""
-    claim = task.claim
+    global _alarm_armed
     _mark_busy()
     use_alarm = task.timeout > 0 and _in_main_thread()
     if use_alarm:
         previous: Any = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, task.timeout)
+        _alarm_armed = True
+        signal.setitimer(signal.ITIMER_REAL, task.timeout, ALARM_REPEAT_SECONDS)
+    try:
+        outcome = _outcome(task)
+    except PipelineTimeout:  # wherever it rang, the handling of another outcome included: the file took too long
+        _alarm_armed = False  # first, before anything that runs bytecode where the next ring would raise
+        outcome = Failure("timeout", f"the pipeline took longer than pipeline_timeout={task.timeout:g} s")
+    finally:
+        if use_alarm:
+            _alarm_armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    return outcome
+
+
+def _outcome(task: Task) -> Arrival | Failure:
+    """The file read and processed, or why it cannot be; raises only PipelineTimeout."""
+    claim = task.claim
     try:
         raw = read_file(claim.path, task.max_bytes)
         overrides = _sidecar_fields(task.sidecar)
@@ -188,7 +213,7 @@ def run_task(task: Task) -> Arrival | Failure:
     except FileRejected as exc:
         return Failure(exc.code, exc.reason)
     except PipelineTimeout:
-        return Failure("timeout", f"the pipeline took longer than pipeline_timeout={task.timeout:g} s")
+        raise
     except RecursionError:
         return Failure("too_complex", "the text is too deeply structured to process")
     except MemoryError:
@@ -202,10 +227,6 @@ def run_task(task: Task) -> Arrival | Failure:
             f"unexpected error ({type(exc).__name__}); see the log, traceback id {traceback_id}",
             traceback_id,
         )
-    finally:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
 
 
 def _search_vector(document: Document) -> str:
