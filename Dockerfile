@@ -11,10 +11,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     ARCHIVER_LOG_FORMAT=json
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md hatch_build.py ./
 COPY archiver ./archiver
 COPY config ./config
-RUN pip install --no-cache-dir . \
+# A C compiler for the install only: it compiles the pipeline's hot modules with mypyc (hatch_build.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && ARCHIVER_REQUIRE_NATIVE=1 pip install --no-cache-dir . \
+    && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /data archiver \
     && mkdir -p /inbox /data \
     && chown archiver:archiver /inbox /data

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+# First: whether the compiled modules or their sources load (see _native).
+from archiver.pipeline import _native  # noqa: F401  # isort: skip
+
 from archiver.pipeline.boilerplate import classify, join_blocks, split_blocks
 from archiver.pipeline.decode import decode
 from archiver.pipeline.document import Decoded, Document, Metadata, RemovedBlock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from archiver.pipeline import process
 from archiver.pipeline.identity import block_hash
-from archiver.store.models import INGESTIONS, REMOVED, SKETCHES
+from archiver.store.models import DOCS, INGESTIONS, REMOVED, SKETCHES
 from archiver.store.repository import Arrival, Store, compress
+from archiver.store.search import search
 
 STOCK = "Tide tables for the week are printed on the back page with the ferry timetable and the weather."
 
@@ -72,6 +73,50 @@ def test_every_field_of_an_ingestion_reads_back_as_written(database_url: str) ->
     assert store.original(saved.document_id) == raw
     assert removed == [(r.position, r.reason, r.text) for r in sent.document.removed] != []
     assert sketch == set(sent.document.sketch)
+    store.close()
+
+
+def test_every_field_of_a_document_reads_back_as_written(database_url: str) -> None:
+    """New documents go to the driver's executemany on SQLite, their ids given by the writer: every field must
+    read back as SQLAlchemy writes it (dates, JSON), the ids follow on from the largest, and search finds them."""
+    store = Store(database_url, upgrade=True)
+    (first,) = store.save_batch([arrival(text(1), "a.txt")])
+    raw = "Caf\u00e9 harbour report\n\nBy Jane Doe\n\nThe council approved the caf\u00e9 plan on Tuesday.\n".encode()
+    overrides = {"title": "Caf\u00e9 plan", "published": date(2024, 3, 5), "tags": ["port", "caf\u00e9"]}
+    document = process(raw, source="gazette", overrides=overrides)
+    sent = Arrival(
+        "b.txt",
+        "gazette",
+        len(raw),
+        1,
+        hashlib.sha256(raw).hexdigest(),
+        compress(raw),
+        document,
+        overrides={"title": "Caf\u00e9 plan", "published": "2024-03-05", "tags": ["port", "caf\u00e9"]},
+    )
+    second, third = store.save_batch([sent, arrival(text(3), "c.txt")])
+    assert (second.document_id, third.document_id) == (first.document_id + 1, first.document_id + 2)
+    row = store.document(second.document_id)
+    assert (row["title"], row["author"], row["published"]) == ("Caf\u00e9 plan", document.metadata.author, "2024-03-05")
+    assert (row["language"], row["source"], row["tags"]) == (
+        document.metadata.language,
+        "gazette",
+        ["port", "caf\u00e9"],
+    )
+    assert (row["body"], row["word_count"], row["content_hash"]) == (
+        document.body,
+        document.word_count,
+        document.content_hash,
+    )
+    assert row["created_at"] == row["updated_at"] and row["near_duplicate_of"] is None
+    with store.engine.connect() as conn:
+        stored_overrides = conn.execute(select(DOCS.c.overrides).where(DOCS.c.id == second.document_id)).scalar_one()
+        newer = conn.execute(
+            select(func.count()).select_from(DOCS).where(DOCS.c.published > date(2024, 3, 4))
+        ).scalar_one()
+    assert stored_overrides == sent.overrides
+    assert newer == 1  # compared as a date, not as text in another format
+    assert [r["id"] for r in search(store, "cafe plan")] == [second.document_id]
     store.close()
 
 
