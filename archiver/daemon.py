@@ -22,6 +22,7 @@ from archiver.config import Settings
 from archiver.errors import DatabaseUnavailable, FileRejected
 from archiver.forkserver import start_forkserver
 from archiver.inbox import Claim, Inbox
+from archiver.pipeline import _native
 from archiver.pool import Loss, Results, WorkerPool
 from archiver.store.repository import Arrival, Saved, Store
 from archiver.watcher import InboxEventHandler, Readiness, make_observer
@@ -118,10 +119,11 @@ class Daemon:
         scheduler = None if self.once else self._start_scheduler(store)
         self.rescan(self.inbox.root)
         log.info(
-            "archiver running: inbox %s, database %s, %d worker(s)%s",
+            "archiver running: inbox %s, database %s, %d worker(s), pipeline %s%s",
             self.inbox.root,
             store.engine.url.render_as_string(hide_password=True),
             self.settings.worker_count,
+            "compiled" if _native.NATIVE else f"pure Python ({_native.WHY_NOT})",
             ", once" if self.once else "",
         )
         while not self.stop_event.wait(0.1):

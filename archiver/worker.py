@@ -175,11 +175,12 @@ def run_task(task: Task) -> Arrival | Failure:
     global _alarm_armed
     _mark_busy()
     use_alarm = task.timeout > 0 and _in_main_thread()
-    if use_alarm:
-        previous: Any = signal.signal(signal.SIGALRM, _on_alarm)
-        _alarm_armed = True
-        signal.setitimer(signal.ITIMER_REAL, task.timeout, ALARM_REPEAT_SECONDS)
+    previous: Any = signal.getsignal(signal.SIGALRM) if use_alarm else None
     try:
+        if use_alarm:  # inside the try: a ring as soon as the timer starts is this file's timeout too
+            signal.signal(signal.SIGALRM, _on_alarm)
+            _alarm_armed = True
+            signal.setitimer(signal.ITIMER_REAL, task.timeout, ALARM_REPEAT_SECONDS)
         outcome = _outcome(task)
     except PipelineTimeout:  # wherever it rang, the handling of another outcome included: the file took too long
         _alarm_armed = False  # first, before anything that runs bytecode where the next ring would raise
@@ -188,7 +189,7 @@ def run_task(task: Task) -> Arrival | Failure:
         if use_alarm:
             _alarm_armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
     return outcome
 
 

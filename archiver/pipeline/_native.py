@@ -2,9 +2,10 @@
 
 An extension module beside its source wins the import. After an edit to a compiled module's source, the
 build would silently run the old code until the next `pip install -e .`: so at import, before any of
-them loads, the sources are compared with the hashes the build recorded (native.json), and when one
-differs (or ARCHIVER_PURE_PYTHON is set) every compiled module loads from its source instead. All or
-none: the compiled modules call each other directly, so a mix would run some of the old code still.
+them loads, the build's manifest (native.json: each module's source hash, the extension suffix) is
+checked, and unless every compiled module is there, for this Python, from its current source, every one
+of them loads from its source instead. All or none: the compiled modules live in one shared library
+(native__mypyc) and call each other directly, so any one of them loads all of them.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from collections.abc import Sequence
 from importlib.machinery import EXTENSION_SUFFIXES, ModuleSpec
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 log = logging.getLogger("archiver")
 
 FOLDER = Path(__file__).resolve().parent
 MANIFEST = FOLDER / "native.json"
+SHARED_LIBRARY = "native__mypyc"
 
 
 class _Sources(importlib.abc.MetaPathFinder):
@@ -41,43 +44,52 @@ class _Sources(importlib.abc.MetaPathFinder):
         return importlib.util.spec_from_file_location(fullname, FOLDER / f"{fullname.rsplit('.', 1)[1]}.py")
 
 
-def _choose() -> bool:
-    """True when the compiled modules will load; otherwise installs the finder for their sources."""
-    compiled = _compiled_modules()
-    if not compiled:
-        return False  # not built, or built pure: the sources load anyway
-    recorded = _recorded_hashes()
-    stale = [name for name in compiled if recorded.get(name) != _source_hash(name)]
-    if not stale and not os.environ.get("ARCHIVER_PURE_PYTHON"):
-        return True
-    if stale:
-        log.warning(
-            "the compiled pipeline is older than its sources (%s): running them as pure Python, slower; "
-            "`pip install -e .` compiles them again",
-            ", ".join(stale),
-        )
-    sys.meta_path.insert(0, _Sources(compiled))
-    return False
+def _choose() -> tuple[bool, str]:
+    """(compiled, why not); when not, installs the finder for the sources of any module that has an extension."""
+    manifest = _manifest()
+    recorded: dict[str, str] = manifest.get("modules") or {}
+    suffix = EXTENSION_SUFFIXES[0]
+    present = _modules_with_extensions()
+    here = {name for name in present if (FOLDER / f"{name.rsplit('.', 1)[1]}{suffix}").exists()}
+    why = ""
+    if not recorded:
+        why = manifest.get("failed") or "not compiled at install"
+    elif os.environ.get("ARCHIVER_PURE_PYTHON"):
+        why = "ARCHIVER_PURE_PYTHON is set"
+    elif manifest.get("suffix") != suffix:
+        why = f"compiled for another Python ({manifest.get('suffix')})"
+    elif not (FOLDER / f"{SHARED_LIBRARY}{suffix}").exists() or set(recorded) != here:
+        why = "the compiled pipeline is incomplete"
+    else:
+        stale = [name for name in sorted(recorded) if recorded[name] != _source_hash(name)]
+        if stale:
+            why = f"the compiled pipeline is older than its sources ({', '.join(stale)})"
+    if why.startswith("the compiled pipeline"):
+        log.warning("%s: running them as pure Python, slower; `pip install -e .` compiles them again", why)
+    if not why:
+        return True, ""
+    names = set(recorded) | present
+    if names:
+        sys.meta_path.insert(0, _Sources(sorted(names)))
+    return False, why
 
 
-def _compiled_modules() -> list[str]:
-    """The modules of this folder with an extension for this Python beside their source."""
-    names = {
-        path.name[: -len(suffix)]
-        for suffix in EXTENSION_SUFFIXES
-        for path in FOLDER.glob(f"*{suffix}")
-        if (FOLDER / f"{path.name[: -len(suffix)]}.py").exists()
-    }
-    return sorted(f"{__package__}.{name}" for name in names)
-
-
-def _recorded_hashes() -> dict[str, str]:
-    """What the build recorded: each compiled module's source hash ({} when the manifest is missing)."""
+def _manifest() -> dict[str, Any]:
     try:
-        modules = json.loads(MANIFEST.read_text())["modules"]
-    except (OSError, ValueError, KeyError, TypeError):
+        manifest = json.loads(MANIFEST.read_text())
+    except (OSError, ValueError):
         return {}
-    return modules if isinstance(modules, dict) else {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _modules_with_extensions() -> set[str]:
+    """The modules of this folder with an extension (for any Python) beside their source."""
+    found = set()
+    for path in FOLDER.iterdir():
+        stem = path.name.split(".", 1)[0]
+        if path.suffix in (".so", ".pyd") and (FOLDER / f"{stem}.py").exists():
+            found.add(f"{__package__}.{stem}")
+    return found
 
 
 def _source_hash(module: str) -> str | None:
@@ -87,4 +99,5 @@ def _source_hash(module: str) -> str | None:
         return None
 
 
-NATIVE = _choose()  # decided once, when archiver.pipeline is first imported
+# Decided once, when archiver.pipeline is first imported; WHY_NOT says why the sources run (the daemon logs it).
+NATIVE, WHY_NOT = _choose()

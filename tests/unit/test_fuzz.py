@@ -141,7 +141,7 @@ def test_known_nasty_inputs(index: int) -> None:
 
 # Under hypothesis (its garbage-collector callback) and the compiled pipeline, the first ring may be swallowed
 # there: reported as an unraisable exception, and the next ring ends the file.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore:Exception ignored in.*gc_callback:pytest.PytestUnraisableExceptionWarning")
 def test_a_file_over_its_time_budget_becomes_a_timeout_failure(tmp_path: Path) -> None:
     path = tmp_path / "slow.txt"
     path.write_bytes(("A paragraph about the harbour and its ferries. " * 40 + "\n\n").encode() * 3000)
