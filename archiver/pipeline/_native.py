@@ -51,7 +51,7 @@ def _choose() -> tuple[bool, str]:
     suffix = EXTENSION_SUFFIXES[0]
     present = _modules_with_extensions()
     here = {name for name in present if (FOLDER / f"{name.rsplit('.', 1)[1]}{suffix}").exists()}
-    why = ""
+    why, warn = "", False
     if not recorded:
         why = manifest.get("failed") or "not compiled at install"
     elif os.environ.get("ARCHIVER_PURE_PYTHON"):
@@ -59,12 +59,12 @@ def _choose() -> tuple[bool, str]:
     elif manifest.get("suffix") != suffix:
         why = f"compiled for another Python ({manifest.get('suffix')})"
     elif not (FOLDER / f"{SHARED_LIBRARY}{suffix}").exists() or set(recorded) != here:
-        why = "the compiled pipeline is incomplete"
+        why, warn = "the compiled pipeline is incomplete", True
     else:
         stale = [name for name in sorted(recorded) if recorded[name] != _source_hash(name)]
         if stale:
-            why = f"the compiled pipeline is older than its sources ({', '.join(stale)})"
-    if why.startswith("the compiled pipeline"):
+            why, warn = f"the compiled pipeline is older than its sources ({', '.join(stale)})", True
+    if warn:
         log.warning("%s: running them as pure Python, slower; `pip install -e .` compiles them again", why)
     if not why:
         return True, ""

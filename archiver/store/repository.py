@@ -550,31 +550,8 @@ def document_dict(row: Any) -> dict[str, Any]:
     return {k: iso(row[k]) for k in keys if k in row}
 
 
-def ingestion_dict(row: Any) -> dict[str, Any]:
-    keys = (
-        "id",
-        "file_name",
-        "folder",
-        "size",
-        "mtime",
-        "raw_sha256",
-        "encoding",
-        "confidence",
-        "mojibake_repaired",
-        "received_at",
-    )
-    return {k: iso(row[k]) for k in keys}
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-__all__ = ["Arrival", "Saved", "Store", "compress", "is_transient"]
-
-
-_INGESTION_COLUMNS = (
-    "document_id",
+# What an ingestion records of its file, as `archiver show` reports it and as the writer inserts it.
+_INGESTION_FIELDS = (
     "file_name",
     "folder",
     "size",
@@ -584,8 +561,21 @@ _INGESTION_COLUMNS = (
     "confidence",
     "mojibake_repaired",
     "received_at",
-    "idempotency_key",
 )
+
+
+def ingestion_dict(row: Any) -> dict[str, Any]:
+    return {k: iso(row[k]) for k in ("id", *_INGESTION_FIELDS)}
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+__all__ = ["Arrival", "Saved", "Store", "compress", "is_transient"]
+
+
+_INGESTION_COLUMNS = ("document_id", *_INGESTION_FIELDS, "idempotency_key")
 
 
 @lru_cache(maxsize=16)
