@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, Literal, TypeVar
 
 from archiver.forkserver import pool_context
-from archiver.worker import Busy, Task, exit_with, join_board, mark_idle, run_tasks, warm_up
+from archiver.worker import Busy, Task, exit_with, join_board, run_tasks, warm_up
 
 log = logging.getLogger("archiver")
 
@@ -49,8 +49,7 @@ def serve(conn: Connection, parent_pid: int, board: Busy, slot: int) -> None:
             return
         if tasks is None:
             return
-        conn.send(run_tasks(tasks))
-        mark_idle()  # after the send: a worker stuck writing its result counts as busy too
+        conn.send(run_tasks(tasks))  # the pool clears this slot of the Busy board when the results arrive
 
 
 @dataclass
@@ -181,6 +180,7 @@ class WorkerPool(Generic[T]):
             self._start_failures = 0
             return
         job, worker.job = worker.job, None
+        self._board.since[worker.slot] = 0.0  # idle until its next job
         if job is not None:
             self._deliver(self._on_result, job.owner, message)
 
@@ -264,6 +264,9 @@ class WorkerPool(Generic[T]):
                 if not self._pending:
                     return
                 worker.job = self._pending.popleft()
+            # The job's clock starts here, not when the worker starts its first file: a worker that never
+            # does (stopped, or stuck before it) is overdue all the same. It restarts the clock each file.
+            self._board.since[worker.slot] = time.monotonic()
             try:
                 worker.conn.send(worker.job.tasks)
             except OSError:

@@ -86,16 +86,11 @@ def join_board(busy: Busy, slot: int) -> None:
 
 
 def _mark_busy() -> None:
-    """From the start of each file until the chunk's results are sent (see mark_idle)."""
+    """The clock of each file starts with it; the pool starts it when it hands a chunk over and stops it when
+    the chunk's results arrive (a worker stuck writing its results counts as busy)."""
     if _board is not None:
         board, slot = _board
         board.since[slot] = time.monotonic()
-
-
-def mark_idle() -> None:
-    if _board is not None:
-        board, slot = _board
-        board.since[slot] = 0.0
 
 
 # After a file's budget, the alarm rings again at this interval until the file ends. Python runs a signal

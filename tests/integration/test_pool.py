@@ -141,3 +141,24 @@ def test_close_hands_back_the_jobs_not_started(tmp_path: Path) -> None:
     pool.close(timeout=0)
     assert outcomes.count() == 20 and set(outcomes.ended.values()) == {1}
     assert outcomes.lost and set(outcomes.lost.values()) == {"shutdown"}
+
+
+def test_a_worker_stopped_between_jobs_is_found_stuck_on_its_next_one(tmp_path: Path) -> None:
+    """The job's clock starts when the pool hands it over: a worker that never starts its first file (here
+    stopped while idle, between two jobs) is killed as stuck, and a new worker takes its place."""
+    outcomes = Outcomes()
+    pool: WorkerPool[int] = WorkerPool(1, on_result=outcomes.on_result, on_lost=outcomes.on_lost, pipeline_timeout=0.5)
+    pool.start()
+    try:
+        pool.submit(_tasks(tmp_path, 0, 1, 500), 0)
+        wait_until(lambda: outcomes.count() == 1, timeout=60)
+        stopped = _pids(pool)[0]
+        os.kill(stopped, signal.SIGSTOP)
+        pool.submit(_tasks(tmp_path, 1, 1, 500), 1)
+        wait_until(lambda: outcomes.count() == 2, timeout=30)
+        assert outcomes.lost == {1: "stuck"}
+        pool.submit(_tasks(tmp_path, 2, 1, 500), 2)  # the new worker
+        wait_until(lambda: outcomes.count() == 3, timeout=60)
+        assert 2 in outcomes.results and _pids(pool)[0] != stopped
+    finally:
+        pool.close(timeout=5)
