@@ -41,7 +41,9 @@ def _language_of(sample: str) -> str | None:
     header or footer, has the same first prose, so the classifier runs once per worker for it."""
     model = language_model.model()
     if len(sample) > LANGUAGE_FIRST_CHARS + 100:
-        (code, best), (_next, second) = islice(model.ranked(sample[:LANGUAGE_FIRST_CHARS]), 2)
+        # A list first: compiled code that unpacks the iterator itself reports any exception raised in
+        # the ranking (the pipeline's timeout among them) as "not enough values to unpack".
+        (code, best), (_next, second) = list(islice(model.ranked(sample[:LANGUAGE_FIRST_CHARS]), 2))
         if best - second >= LANGUAGE_MARGIN and len(code) == 2:
             return code
     # The model knows some languages only by a longer code: then the best one with an ISO 639-1 code.

@@ -3,6 +3,7 @@ never a reason to fail (a damaged or unwritable cache only costs the slow load).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,25 @@ def test_the_cache_lives_under_xdg_cache_home(tmp_path: Path, monkeypatch: pytes
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert language_model.cache_root() == tmp_path / "home" / ".cache" / "archiver"
+
+
+class _RankingFails(Exception):
+    pass
+
+
+def test_an_error_inside_the_ranking_reaches_the_caller_as_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pipeline's timeout is raised wherever the file happens to be, the ranking included; compiled code
+    that unpacked the ranking's iterator itself reported it as a ValueError (an "internal" failure)."""
+    from archiver.pipeline import language
+
+    class Failing:
+        def ranked(self, text: str) -> Iterator[tuple[str, float]]:
+            yield "en", 0.0
+            raise _RankingFails
+
+    monkeypatch.setattr(language_model, "model", Failing)
+    language._language_of.cache_clear()
+    prose = "The council met on Tuesday evening to discuss the harbour and its ferries, as it does every year. " * 5
+    with pytest.raises(_RankingFails):
+        language.detect_language(prose)
+    language._language_of.cache_clear()
