@@ -156,6 +156,10 @@ _CLEAR_MAX_COST = 1.2
 _CLEAR_MARGIN = 0.01
 # The confidence reported for such a reading: the plausibility model alone found it clearly best.
 _CLEAR_CONFIDENCE = 0.8
+# Whether the clear reading may decide at all. Tests turn it off to compare it with chardet's way: a
+# module global, read at each call, is what they can change in compiled code too (a function of this
+# module replaced from outside would go unseen: compiled calls within a module are direct).
+CLEAR_READING = True
 # A decoding that fails is tried on this many bytes first, and given up if they already hold too
 # many bad bytes. A whole sample is read in stages (see _high_runs and _multi_byte_loses): up to
 # twice as many non-ASCII bytes as bad ones are tolerated, then _PROBE_HIGH of them (a wrong
@@ -323,7 +327,7 @@ def _detect_and_decode(data: bytes) -> tuple[str, float, str]:
     sample = data[:_SAMPLE_BYTES]
     high = _count_high(sample)
     runs = _high_runs(sample, high) if _may_be_clear(data, high) else None
-    if runs is not None:
+    if runs is not None and CLEAR_READING:
         clear = _clear_reading(data, runs)
         if clear is not None:
             return clear

@@ -153,7 +153,7 @@ _WORD_RE = re.compile(r"\w+")
 
 def test_fold_changes_words_lists_every_such_character() -> None:
     """clean() counts words from casefolded lines unless one of these characters is in the body."""
-    from archiver.pipeline import _FOLD_CHANGES_WORDS
+    from archiver.pipeline.run import _FOLD_CHANGES_WORDS
 
     def is_word(char: str) -> bool:
         return _WORD_RE.fullmatch(char) is not None
