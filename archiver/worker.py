@@ -12,6 +12,8 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -162,18 +164,41 @@ def warm_up() -> None:
 def run_tasks(tasks: list[Task]) -> list[Arrival | Failure]:
     """A chunk of files in one message each way: a backlog pays the per-call cost (pickling, pipes,
     wake-ups in both processes) once per chunk instead of once per file."""
-    return [run_task(task) for task in tasks]
+    with _alarm_handler() as handled:
+        return [_run_one(task, handled) for task in tasks]
 
 
 def run_task(task: Task) -> Arrival | Failure:
     """Never raises: every outcome is an Arrival to store or a Failure to move to failed/."""
+    with _alarm_handler() as handled:
+        return _run_one(task, handled)
+
+
+@contextmanager
+def _alarm_handler() -> Iterator[bool]:
+    """SIGALRM handled by _on_alarm while the files inside run (True), then the previous handler back.
+
+    Once a chunk, not once a file: Python's signal.signal and getsignal wrap handlers in enums, and
+    cost several times the file's own timer. Outside the main thread no handler can be set (False).
+    """
+    if not _in_main_thread():
+        yield False
+        return
+    previous: Any = signal.getsignal(signal.SIGALRM)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        yield True
+    finally:
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+
+
+def _run_one(task: Task, handled: bool) -> Arrival | Failure:
+    """One file under its time budget when `handled` (SIGALRM goes to _on_alarm)."""
     global _alarm_armed
     _mark_busy()
-    use_alarm = task.timeout > 0 and _in_main_thread()
-    previous: Any = signal.getsignal(signal.SIGALRM) if use_alarm else None
+    use_alarm = handled and task.timeout > 0
     try:
         if use_alarm:  # inside the try: a ring as soon as the timer starts is this file's timeout too
-            signal.signal(signal.SIGALRM, _on_alarm)
             _alarm_armed = True
             signal.setitimer(signal.ITIMER_REAL, task.timeout, ALARM_REPEAT_SECONDS)
         outcome = _outcome(task)
@@ -184,7 +209,6 @@ def run_task(task: Task) -> Arrival | Failure:
         if use_alarm:
             _alarm_armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
     return outcome
 
 
