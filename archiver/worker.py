@@ -100,10 +100,16 @@ def _mark_busy() -> None:
 # ring may be handled inside a callback that swallows exceptions (a garbage-collector callback, a __del__).
 ALARM_REPEAT_SECONDS = 0.1
 _alarm_armed = False  # the handler raises only while a file is running: a late ring after it is ignored
+# Set by the first ring of a file's budget. Every ring may land in such a callback (in the fully compiled
+# pipeline a callback may be the only Python code that runs for a while): the file then runs to its end,
+# but still overran its budget, and ends as a timeout all the same.
+_alarm_rang = False
 
 
 def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
+    global _alarm_rang
     if _alarm_armed:
+        _alarm_rang = True
         raise PipelineTimeout
 
 
@@ -194,14 +200,17 @@ def _alarm_handler() -> Iterator[bool]:
 
 def _run_one(task: Task, handled: bool) -> Arrival | Failure:
     """One file under its time budget when `handled` (SIGALRM goes to _on_alarm)."""
-    global _alarm_armed
+    global _alarm_armed, _alarm_rang
     _mark_busy()
     use_alarm = handled and task.timeout > 0
     try:
         if use_alarm:  # inside the try: a ring as soon as the timer starts is this file's timeout too
+            _alarm_rang = False
             _alarm_armed = True
             signal.setitimer(signal.ITIMER_REAL, task.timeout, ALARM_REPEAT_SECONDS)
         outcome = _outcome(task)
+        if _alarm_rang:  # every ring was swallowed where it was handled
+            raise PipelineTimeout
     except PipelineTimeout:  # wherever it rang, the handling of another outcome included: the file took too long
         _alarm_armed = False  # first, before anything that runs bytecode where the next ring would raise
         outcome = Failure("timeout", f"the pipeline took longer than pipeline_timeout={task.timeout:g} s")

@@ -183,6 +183,34 @@ def test_a_ring_of_the_alarm_swallowed_on_the_way_still_ends_the_file(
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
+def test_a_file_whose_every_ring_was_swallowed_still_ends_as_a_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the compiled pipeline a garbage-collector callback may be the only Python code that runs for a
+    while, and every ring then lands in one: the file runs to its end, and is still a timeout."""
+    import archiver.worker as worker_module
+
+    monkeypatch.setattr(worker_module, "ALARM_REPEAT_SECONDS", 60.0)  # one ring, swallowed
+    swallowed: list[float] = []
+
+    def slow(data: bytes, **kwargs: object) -> Document:
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < 1.0:
+                pass
+        except PipelineTimeout:
+            swallowed.append(time.monotonic() - started)  # as an "Exception ignored in ..." callback would
+        return process(b"The ferry leaves at noon from the new berth, the office said.")
+
+    monkeypatch.setattr("archiver.worker.process", slow)
+    path = tmp_path / "x.txt"
+    path.write_text("text")
+    result = run_task(Task(claim=Claim(path, "x.txt"), max_bytes=1000, timeout=0.05))
+    assert swallowed
+    assert isinstance(result, Failure) and result.code == "timeout"
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
 def test_the_same_file_within_its_budget_is_archived(tmp_path: Path) -> None:
     path = tmp_path / "ok.txt"
     path.write_bytes(b"The harbour\n\nThe ferry leaves at noon from the new berth, the office said.\n")
