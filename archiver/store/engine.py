@@ -12,22 +12,16 @@ from archiver.errors import ConfigError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_MS = 30_000
-# WAL written before a commit copies it into the database (SQLite's default: 1,000 pages, 4 MB of 4 KB
-# pages). A backlog's batch writes 2-3 MB, so the default checkpointed every other batch, rewriting the
-# same index and FTS pages each time: at 40 MB the writer spends about a tenth less per document. After
-# a checkpoint the WAL file is cut back to SQLITE_WAL_KEEP_BYTES.
-SQLITE_WAL_CHECKPOINT_BYTES = 40 * 2**20
+# Pages of WAL before a commit copies them into the database (SQLite's default: 1,000, 4 MB). A backlog's
+# batch writes 2-3 MB, so the default checkpointed every other batch, rewriting the same index and FTS
+# pages each time: at 10,000 pages (40 MB) the writer spends about a tenth less per document. After a
+# checkpoint the WAL file is cut back to SQLITE_WAL_KEEP_BYTES.
+SQLITE_WAL_PAGES = 10_000
 SQLITE_WAL_KEEP_BYTES = 64 * 2**20
-# SQLite's page size for a new archive, in bytes (the default is 4,096; an existing archive keeps its own,
-# and VACUUM would not change it in WAL mode). A document is ~10 KB of rows (a body, its compressed
-# original, FTS terms) and a batch adds keys all over the hash indexes: with 4 KB pages a document's batch
-# wrote ~18 WAL frames for it, and 16 KB pages take a tenth off the writer's CPU a document for ~3 % more
-# file (bench/RESULTS.md, eleventh session).
-SQLITE_PAGE_BYTES = 16_384
 # SQLite's page cache per connection, in KiB (the default is 2,000). Each document adds a key at a random
 # place in five indexes of hashes (content, original twice, idempotency key, LSH bands): with 2 MB those
-# pages were read back for every batch, and 16 MB take another tenth off the writer's CPU a document
-# (0.42 -> 0.37 ms, both changes 0.42 -> 0.33). Filled only as pages are read: a short query allocates little.
+# pages were read back for every batch, and 16 MB take a tenth off the writer's CPU a document (0.42 ->
+# 0.37 ms, bench/RESULTS.md, eleventh session). Filled only as pages are read: a short query allocates little.
 SQLITE_CACHE_KIB = 16_000
 PG_UPGRADE_LOCK = 0x41524348  # "ARCH": advisory lock held while one daemon upgrades the schema
 
@@ -63,13 +57,11 @@ def _tune_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's "begin" event below decide how transactions start (pysqlite would defer them).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")  # first: it takes effect only in a new file
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        page_bytes = cursor.execute("PRAGMA page_size").fetchone()[0]  # an older archive's may be smaller
-        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_CHECKPOINT_BYTES // page_bytes}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_PAGES}")
         cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_KEEP_BYTES}")
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()

@@ -313,43 +313,16 @@ def test_every_sqlite_connection_caches_more_pages_than_sqlites_default(tmp_path
     store.close()
 
 
-def test_a_new_sqlite_archive_has_large_pages_and_an_older_one_keeps_its_own(tmp_path: Path) -> None:
-    """Page size is fixed when the file is created: an archive made with 4 KB pages still opens, is written
-    and checkpoints after as many bytes of WAL as a new one."""
-    import sqlite3
-
-    from sqlalchemy import text as sql
-
-    from archiver.store.engine import SQLITE_PAGE_BYTES, SQLITE_WAL_CHECKPOINT_BYTES
-
-    old_path = tmp_path / "old.db"
-    with sqlite3.connect(old_path) as old:
-        old.execute("PRAGMA page_size=4096")
-        old.execute("PRAGMA journal_mode=WAL")
-        old.execute("CREATE TABLE made_before (x)")
-    old.close()
-    for path, page_bytes in ((tmp_path / "new.db", SQLITE_PAGE_BYTES), (old_path, 4096)):
-        store = Store(f"sqlite:///{path}", upgrade=True)
-        (saved,) = store.save_batch([arrival(text(1), "1.txt")])
-        assert saved.status == "new"
-        with store.engine.connect() as conn:
-            assert conn.execute(sql("PRAGMA page_size")).scalar() == page_bytes
-            assert conn.execute(sql("PRAGMA wal_autocheckpoint")).scalar() == SQLITE_WAL_CHECKPOINT_BYTES // page_bytes
-        store.close()
-    assert SQLITE_PAGE_BYTES > 4096
-
-
 def test_sqlite_checkpoints_its_wal_in_large_steps_and_cuts_it_back(tmp_path: Path) -> None:
     """A backlog's batches do not each copy the WAL into the database; the WAL does not stay huge after."""
     from sqlalchemy import text as sql
 
-    from archiver.store.engine import SQLITE_PAGE_BYTES, SQLITE_WAL_CHECKPOINT_BYTES, SQLITE_WAL_KEEP_BYTES
+    from archiver.store.engine import SQLITE_WAL_KEEP_BYTES, SQLITE_WAL_PAGES
 
     store = Store(f"sqlite:///{tmp_path / 'archive.db'}", upgrade=True)
     with store.engine.connect() as conn:
         assert conn.execute(sql("PRAGMA journal_mode")).scalar() == "wal"
-        pages = conn.execute(sql("PRAGMA wal_autocheckpoint")).scalar()
-        assert pages * SQLITE_PAGE_BYTES == SQLITE_WAL_CHECKPOINT_BYTES > 1000 * 4096  # SQLite's default
+        assert conn.execute(sql("PRAGMA wal_autocheckpoint")).scalar() == SQLITE_WAL_PAGES > 1000
         assert conn.execute(sql("PRAGMA journal_size_limit")).scalar() == SQLITE_WAL_KEEP_BYTES
     store.save_batch([arrival(text(n), f"{n}.txt") for n in range(20)])
     before = (tmp_path / "archive.db").stat().st_size  # the batch waits in the WAL, not yet copied
