@@ -209,7 +209,7 @@ def _run_one(task: Task, handled: bool) -> Arrival | Failure:
             _alarm_armed = True
             signal.setitimer(signal.ITIMER_REAL, task.timeout, ALARM_REPEAT_SECONDS)
         outcome = _outcome(task)
-        if _alarm_rang:  # every ring was swallowed where it was handled
+        if use_alarm and _alarm_rang:  # every ring was swallowed where it was handled
             raise PipelineTimeout
     except PipelineTimeout:  # wherever it rang, the handling of another outcome included: the file took too long
         _alarm_armed = False  # first, before anything that runs bytecode where the next ring would raise

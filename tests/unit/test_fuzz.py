@@ -211,6 +211,10 @@ def test_a_file_whose_every_ring_was_swallowed_still_ends_as_a_timeout(
     assert swallowed
     assert isinstance(result, Failure) and result.code == "timeout"
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    # the next file, without a budget, owes nothing to the last one's ring
+    monkeypatch.setattr("archiver.worker.process", process)
+    path.write_text("The ferry leaves at noon from the new berth, the office said.")
+    assert not isinstance(run_task(Task(claim=Claim(path, "x.txt"), max_bytes=1000, timeout=0)), Failure)
 
 
 def test_the_same_file_within_its_budget_is_archived(tmp_path: Path) -> None:
