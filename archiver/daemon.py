@@ -351,7 +351,7 @@ class Daemon:
                 timeout=self.settings.pipeline_timeout,
                 source=claim.source,
                 learned=self.learned.get(claim.source or "", frozenset()),
-                sidecar=self.inbox.sidecar_of(claim),
+                sidecar=claim.sidecar,
                 with_search=self._with_search,
             )
             for claim in claims

@@ -15,8 +15,10 @@ import os
 import shutil
 import socket
 import stat
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,6 +60,9 @@ class Claim:
 
     path: Path  # where it is now, inside the claim folder
     relative: str  # its path relative to the inbox, with '/' separators
+    # Its NAME.meta.json in the inbox when it was claimed: the one read with it and removed with it. One
+    # written after the claim was not read: it stays in the inbox rather than vanish unapplied.
+    sidecar: Path | None = None
 
     @property
     def file_name(self) -> str:
@@ -97,6 +102,10 @@ class Inbox:
         self.claim_dir = self.claims_root / self.owner
         self._lock_fd: int | None = None
         self._warned_suffixes: set[str] = set()
+        # Our claims not yet ended, per claim sub-folder: a folder is pruned when its last one ends. Trying
+        # rmdir after every file (it fails while the folder holds others) was a tenth of the daemon's time.
+        self._open_claims: Counter[Path] = Counter()
+        self._open_claims_lock = threading.Lock()
 
     # ------------------------------------------------------------------ start and stop
 
@@ -212,11 +221,13 @@ class Inbox:
             if exc.errno in (errno.ENOTEMPTY, errno.EISDIR, errno.ENOTDIR):
                 return None
             raise
-        return Claim(target, rel)
+        with self._open_claims_lock:
+            self._open_claims[target.parent] += 1
+        return Claim(target, rel, self._sidecar_of(rel))
 
-    def sidecar_of(self, claim: Claim) -> Path | None:
+    def _sidecar_of(self, relative: str) -> Path | None:
         """NAME.meta.json (or NAME-without-extension.meta.json) beside the file in the inbox, if regular."""
-        base = self._root_prefix + claim.relative
+        base = self._root_prefix + relative
         stem, suffix = os.path.splitext(base)
         candidates = [base + SIDECAR_SUFFIX] + ([stem + SIDECAR_SUFFIX] if suffix else [])
         for candidate in candidates:
@@ -235,18 +246,17 @@ class Inbox:
             os.unlink(claim.path)
         except FileNotFoundError:
             pass
-        sidecar = self.sidecar_of(claim)
-        if sidecar is not None:
+        if claim.sidecar is not None:
             try:
-                os.unlink(sidecar)
+                os.unlink(claim.sidecar)
             except OSError:
                 pass
-        self._prune(claim.path.parent)
+        self._ended(claim)
 
     def release(self, claim: Claim) -> None:
         """Put a claimed file back into the inbox (shutdown, database down); never overwrites a newer file."""
         _move_back(claim.path, self.root / claim.relative)
-        self._prune(claim.path.parent)
+        self._ended(claim)
 
     def fail(self, claim: Claim, code: str, reason: str, *, traceback_id: str | None = None) -> Path:
         """Move a claimed file to failed/<relative path> beside <name>.error.json. Returns where it went."""
@@ -285,7 +295,7 @@ class Inbox:
             raise
         if not renamed:
             os.unlink(claim.path)
-        self._prune(claim.path.parent)
+        self._ended(claim)
         return target
 
     def _free_failed_name(self, relative: str) -> Path:
@@ -356,6 +366,17 @@ class Inbox:
         if returned:
             log.info("returned %d claimed file(s) from %s to the inbox", returned, folder.name)
         return returned
+
+    def _ended(self, claim: Claim) -> None:
+        """The claim has left its folder: prune the folder if no other claim of ours is left in it."""
+        folder = claim.path.parent
+        with self._open_claims_lock:
+            left = self._open_claims[folder] - 1
+            if left > 0:
+                self._open_claims[folder] = left
+                return
+            self._open_claims.pop(folder, None)
+        self._prune(folder)
 
     def _prune(self, folder: Path) -> None:
         """Remove emptied sub-folders of our claim folder (never the claim folder itself)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from archiver.errors import FileRejected
-from archiver.inbox import Inbox, is_taken_name, read_file
+from archiver.inbox import Claim, Inbox, is_taken_name, read_file
 
 
 @pytest.mark.parametrize(
@@ -141,3 +141,44 @@ def test_two_inboxes_cannot_claim_the_same_file(tmp_path: Path) -> None:
     assert second.recover_claims() == 0  # the first daemon is alive: its claims stay
     first.close()
     second.close()
+
+
+def _claim_new(inbox: Inbox, name: str) -> Claim:
+    path = inbox.root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(name)
+    claim = inbox.claim(path)
+    assert claim is not None
+    return claim
+
+
+def test_a_claim_folder_goes_with_the_last_claim_in_it_however_each_ends(tmp_path: Path) -> None:
+    inbox = Inbox(tmp_path / "inbox", tmp_path / "failed")
+    inbox.open()
+    claims = [_claim_new(inbox, f"{folder}/{n}.txt") for n in range(3) for folder in ("wire/2024", "wire/2025", "blog")]
+    ends = [inbox.finish, inbox.release, lambda c: inbox.fail(c, "empty", "the file is empty")]
+    for n, claim in enumerate(claims):
+        folder = claim.path.parent
+        others = [c for c in claims[n + 1 :] if c.path.parent == folder]
+        ends[n % 3](claim)
+        assert folder.is_dir() == bool(others), claim.relative  # kept while it holds another claim
+    assert sorted(p.name for p in inbox.claim_dir.iterdir() if not p.name.startswith(".")) == []
+    # A folder pruned while the daemon runs is made again for the next claim in it.
+    inbox.finish(_claim_new(inbox, "blog/again.txt"))
+    assert not (inbox.claim_dir / "blog").exists()
+    inbox.close()
+
+
+def test_the_sidecar_read_with_a_file_goes_with_it_and_a_later_one_stays(tmp_path: Path) -> None:
+    inbox = Inbox(tmp_path / "inbox", tmp_path / "failed")
+    inbox.open()
+    (inbox.root / "a.txt.meta.json").write_text('{"title": "A"}')
+    with_sidecar = _claim_new(inbox, "a.txt")
+    assert with_sidecar.sidecar == inbox.root / "a.txt.meta.json"
+    without = _claim_new(inbox, "b.txt")
+    assert without.sidecar is None
+    (inbox.root / "b.meta.json").write_text('{"title": "B"}')  # written after the file was claimed and read
+    inbox.finish(with_sidecar)
+    inbox.finish(without)
+    assert sorted(p.name for p in inbox.root.iterdir() if not p.name.startswith(".")) == ["b.meta.json"]
+    inbox.close()
